@@ -1,0 +1,25 @@
+// @tfjs-amp/kernels: low-precision number formats, bit-exact rounding, and the tfjs kernels
+// that emulate or run them. Importing this module registers the kernels (see registerAmpKernels).
+import {registerAmpKernels} from './kernels/register-kernels.js';
+
+// Formats
+export {FORMAT_NAMES, getFormat, isFormatName} from './formats/index.js';
+export type {FormatName, FormatSpec} from './formats/format-spec.js';
+
+// Tensor ops
+export {quantize} from './ops/quantize.js';
+export type {QuantizeOptions} from './ops/quantize.js';
+
+// Array-level rounding and storage
+export {roundArray} from './rounding/round-array.js';
+export type {RoundingOptions} from './rounding/round-array.js';
+export {encode} from './rounding/encode.js';
+export type {EncodedArray} from './rounding/encode.js';
+export {decode} from './rounding/decode.js';
+
+// Kernel registry
+export {AmpQuantize} from './kernel-names.js';
+export type {AmpQuantizeAttrs} from './kernel-names.js';
+export {ensureAmpKernels, registerAmpKernels} from './kernels/register-kernels.js';
+
+registerAmpKernels();

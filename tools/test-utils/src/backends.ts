@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import {existsSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {dirname, join} from 'node:path';
+import {afterAll, beforeAll, describe} from 'vitest';
+
+/** Backends the test suites know how to start in Node. */
+export type TestBackendName = 'cpu' | 'wasm' | 'tensorflow';
+
+const loaded = new Map<TestBackendName, Promise<boolean>>();
+
+/** True when CI demands that tfjs-node suites run instead of skipping. */
+export function nodeBackendRequired(): boolean {
+  return process.env.TFJS_AMP_REQUIRE_NODE === '1';
+}
+
+async function load(name: TestBackendName): Promise<boolean> {
+  switch (name) {
+    case 'cpu':
+      return true;
+    case 'wasm':
+      await import('@tensorflow/tfjs-backend-wasm');
+      return true;
+    case 'tensorflow':
+      try {
+        // tfjs-node is an optional peer; its native binding exists only once provisioned.
+        await import('@tensorflow/tfjs-node' as string);
+        return tf.findBackendFactory('tensorflow') != null;
+      } catch (err) {
+        if (nodeBackendRequired()) {
+          throw new Error(
+            `TFJS_AMP_REQUIRE_NODE=1 but @tensorflow/tfjs-node failed to load: ${String(err)}. ` +
+              'Run `npm run provision:tfjs-node` first.',
+          );
+        }
+        return false;
+      }
+  }
+}
+
+/** Loads a backend's package if needed; resolves false when it is not installed here. */
+export function isBackendAvailable(name: TestBackendName): Promise<boolean> {
+  let result = loaded.get(name);
+  if (result == null) {
+    result = load(name);
+    loaded.set(name, result);
+  }
+  return result;
+}
+
+/** Loads (if needed) and activates a backend, throwing when it cannot be started. */
+export async function useBackend(name: TestBackendName): Promise<void> {
+  if (!(await isBackendAvailable(name))) {
+    throw new Error(`backend '${name}' is not available in this environment`);
+  }
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tf.setBackend('${name}') failed`);
+  await tf.ready();
+}
+
+/**
+ * Runs the same suite once per backend. `tensorflow` (tfjs-node) is skipped when the package or
+ * its native binding is missing, unless `TFJS_AMP_REQUIRE_NODE=1`, which makes that a failure.
+ */
+export function describeBackends(
+  names: readonly TestBackendName[],
+  suite: (backend: TestBackendName) => void,
+): void {
+  for (const name of names) {
+    if (name === 'tensorflow' && !nodeBackendRequired() && !nodeBindingPresent()) {
+      describe.skip(`on tensorflow (tfjs-node not provisioned)`, () => suite(name));
+      continue;
+    }
+    describe(`on ${name}`, () => {
+      let previous: string;
+      beforeAll(async () => {
+        previous = tf.getBackend();
+        await useBackend(name);
+      });
+      afterAll(async () => {
+        if (previous != null && previous !== name) await tf.setBackend(previous);
+      });
+      suite(name);
+    });
+  }
+}
+
+/** Whether tfjs-node is installed with a built native binding (checked without loading it). */
+export function nodeBindingPresent(): boolean {
+  try {
+    const req = createRequire(import.meta.url);
+    const pkgPath = req.resolve('@tensorflow/tfjs-node/package.json');
+    const pkg = req(pkgPath) as {binary?: {module_path?: string; napi_versions?: number[]}};
+    // node-pre-gyp builds for the highest N-API version both sides support.
+    const nodeNapi = Number(process.versions.napi ?? 0);
+    const napi = Math.max(...(pkg.binary?.napi_versions ?? [8]).filter((v) => v <= nodeNapi));
+    const modulePath = (pkg.binary?.module_path ?? './lib/napi-v{napi_build_version}').replace(
+      '{napi_build_version}',
+      String(napi),
+    );
+    return existsSync(join(dirname(pkgPath), modulePath, 'tfjs_binding.node'));
+  } catch {
+    return false;
+  }
+}
