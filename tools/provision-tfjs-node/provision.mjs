@@ -82,8 +82,8 @@ const HELP = `Usage: provision-tfjs-node [--force] [--check] [--no-verify] [--ve
 
 Builds @tensorflow/tfjs-node's native binding offline from the ${TF_WHEEL.project}==${TF_WHEEL.version} PyPI wheel.
 
-  --force      re-extract the libraries and rebuild the binding even if the stamp matches
-               (the downloaded wheel in the cache is reused)
+  --force      re-extract the libraries and recompile the binding even if the stamp matches
+               (the downloaded wheel in the cache is reused; the cached binding is replaced)
   --check      only report whether the binding is provisioned (exit 0) or not (exit 3); changes nothing
   --no-verify  on the fast path, trust the stamp and skip loading tfjs-node in a child process
   --verbose    stream node-gyp output
@@ -116,6 +116,7 @@ const log = (msg) => process.stdout.write(`[provision-tfjs-node ${elapsed()}] ${
 function run(cmd, argv, opts = {}) {
   const res = spawnSync(cmd, argv, {encoding: 'utf8', maxBuffer: 1 << 30, ...opts});
   if (res.error) fail(`could not run ${cmd}: ${res.error.message}`);
+  if (res.signal) fail(`${path.basename(cmd)} was terminated by ${res.signal}`);
   return res;
 }
 
@@ -631,6 +632,57 @@ function buildBinding(tfn, repoRoot, cacheDir) {
   log(`built ${tfn.bindingPath}`);
 }
 
+/**
+ * Cache key of a built addon: everything that goes into it (binding sources,
+ * libtensorflow wheel, N-API version, Node ABI, platform). A fresh node_modules
+ * (e.g. after `npm ci`) then reuses the cached addon instead of recompiling.
+ */
+function bindingCacheKey(tfn) {
+  const h = createHash('sha256');
+  h.update(
+    JSON.stringify({
+      schema: STAMP_SCHEMA,
+      wheel: TF_WHEEL.sha256,
+      tfjsNode: tfn.version,
+      napi: tfn.napi,
+      abi: process.versions.modules,
+      platform: `${process.platform}-${process.arch}`,
+    }),
+  );
+  const bindingDir = path.join(tfn.dir, 'binding');
+  const files = [
+    'binding.gyp',
+    ...fs
+      .readdirSync(bindingDir)
+      .sort()
+      .map((f) => `binding/${f}`),
+  ];
+  for (const f of files) {
+    h.update(`\0${f}\0`);
+    h.update(fs.readFileSync(path.join(tfn.dir, f)));
+  }
+  return `tfjs-node-${tfn.version}-napi${tfn.napi}-${h.digest('hex').slice(0, 16)}`;
+}
+
+/** Copies a cached addon into place; returns false when there is none. */
+function restoreCachedBinding(tfn, cacheDir) {
+  const cached = path.join(cacheDir, 'bindings', bindingCacheKey(tfn), `${tfn.moduleName}.node`);
+  if (!exists(cached)) return false;
+  fs.mkdirSync(tfn.moduleDir, {recursive: true});
+  rmrf(tfn.bindingPath);
+  fs.copyFileSync(cached, tfn.bindingPath);
+  log(`using cached binding ${cached}`);
+  return true;
+}
+
+function saveBindingToCache(tfn, cacheDir) {
+  const dir = path.join(cacheDir, 'bindings', bindingCacheKey(tfn));
+  fs.mkdirSync(dir, {recursive: true});
+  const tmp = path.join(dir, `.${tfn.moduleName}.node.${process.pid}`);
+  fs.copyFileSync(tfn.bindingPath, tmp);
+  fs.renameSync(tmp, path.join(dir, `${tfn.moduleName}.node`));
+}
+
 /** Every TF_/TFE_ symbol the addon imports must be defined by the two libraries. */
 function checkSymbols(tfn) {
   if (!which('nm')) {
@@ -682,15 +734,18 @@ process.stdout.write('\\n__PROVISION_RESULT__' + JSON.stringify(out) + '\\n');
 `;
 
 function verify(repoRoot, tfn, expectTfVersion) {
-  const res = run(process.execPath, ['-e', VERIFY_JS], {
+  // Not run(): a crash while loading (signal) should still show the output.
+  const res = spawnSync(process.execPath, ['-e', VERIFY_JS], {
     cwd: repoRoot,
+    encoding: 'utf8',
     env: {TF_CPP_MIN_LOG_LEVEL: '2', ...process.env},
   });
+  if (res.error) fail(`could not run ${process.execPath}: ${res.error.message}`);
   const line = (res.stdout || '').split('\n').find((l) => l.startsWith('__PROVISION_RESULT__'));
   if (res.status !== 0 || !line) {
-    fail(
-      `loading @tensorflow/tfjs-node failed (exit ${res.status}):\n${`${res.stdout}\n${res.stderr}`.trim().split('\n').slice(-30).join('\n')}`,
-    );
+    const how = res.signal ? `killed by ${res.signal}` : `exit ${res.status}`;
+    const tail = `${res.stdout}\n${res.stderr}`.trim().split('\n').slice(-30).join('\n');
+    fail(`loading @tensorflow/tfjs-node failed (${how}):\n${tail}`);
   }
   const r = JSON.parse(line.slice('__PROVISION_RESULT__'.length));
   const problems = [];
@@ -773,12 +828,17 @@ async function main() {
       log('provisioned by a concurrent run');
       return;
     }
-    rmrf(path.join(tfn.depsDir, STAMP_NAME));
+    // Download/extract first: a failure there leaves an existing install untouched.
     const extracted = ensureExtracted(cacheDir, FORCE);
+    rmrf(path.join(tfn.depsDir, STAMP_NAME));
     placeDeps(tfn, extracted);
-    buildBinding(tfn, repoRoot, cacheDir);
-    checkSymbols(tfn);
+    const fromCache = !FORCE && restoreCachedBinding(tfn, cacheDir);
+    if (!fromCache) {
+      buildBinding(tfn, repoRoot, cacheDir);
+      checkSymbols(tfn);
+    }
     const r = verify(repoRoot, tfn, TF_WHEEL.version);
+    if (!fromCache) saveBindingToCache(tfn, cacheDir);
     log(`verified: backend=${r.backend} matMul=[${r.matMul}] TF_Version=${r.tfVersion}`);
     const stamp = {
       ...expectedStamp(tfn),
