@@ -1,0 +1,62 @@
+import type {FormatName} from '@tfjs-amp/kernels';
+import type {PolicyReason} from './cast-points.js';
+import {describeValue, wrongType} from './internal/errors.js';
+import {type PolicyExecution, layerExecution} from './internal/execution.js';
+import {isLayer, type Layer, walkLayers} from './internal/layer-walk.js';
+import {LAYER_RECORDS} from './internal/registry.js';
+
+export type {PolicyExecution} from './internal/execution.js';
+
+/** One layer in {@link describePolicy}'s table. */
+export interface PolicyRow {
+  /** Layer names from the described model down to this layer, joined by `/`. */
+  readonly path: string;
+  /** `layer.name`. */
+  readonly name: string;
+  /** `layer.getClassName()`. */
+  readonly className: string;
+  /** Format inputs and weights are rounded to when the layer runs (float32: none). */
+  readonly computeFormat: FormatName;
+  /** Format the layer's variables are stored in. */
+  readonly variableFormat: FormatName;
+  /** Format the layer's outputs are rounded to (float32 for kept softmax outputs). */
+  readonly outputFormat: FormatName;
+  /** `default` (the model's policy), `override`, or `kept-float32`. */
+  readonly reason: PolicyReason;
+  /** How the compute format is carried out: `emulated` (rounding float32), `none` (float32). */
+  readonly execution: PolicyExecution;
+}
+
+/**
+ * One row per computing layer of `model` (layers of nested models included, input layers and
+ * the containers themselves left out), in the model's layer order: what each layer rounds to and
+ * why. A model with no policy applied is described as plain float32.
+ * @throws TypeError when `model` is not a tfjs layer.
+ * @example
+ * console.table(describePolicy(model));
+ */
+export function describePolicy(model: Layer): PolicyRow[] {
+  if (!isLayer(model)) {
+    throw wrongType('describePolicy', 'model', 'a tfjs LayersModel or Layer', describeValue(model));
+  }
+  const rows: PolicyRow[] = [];
+  for (const step of walkLayers(model)) {
+    if (step.isContainer) continue;
+    const layer = step.layer;
+    const plan = LAYER_RECORDS.get(layer)?.plan;
+    const computeFormat = plan?.computeFormat ?? 'float32';
+    rows.push(
+      Object.freeze({
+        path: step.path,
+        name: layer.name,
+        className: layer.getClassName(),
+        computeFormat,
+        variableFormat: plan?.variableFormat ?? 'float32',
+        outputFormat: plan?.outputFormat ?? 'float32',
+        reason: plan?.reason ?? 'default',
+        execution: layerExecution(layer, computeFormat),
+      }),
+    );
+  }
+  return rows;
+}

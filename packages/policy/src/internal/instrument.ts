@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import type {FormatName} from '@tfjs-amp/kernels';
+import type {CastPlan} from '../cast-points.js';
+import {castTo, markRounded} from './cast.js';
+import type {Layer} from './layer-walk.js';
+import type {VariableRounding} from './variable-rounding.js';
+import {roundWeightReads} from './weight-reads.js';
+
+type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => unknown;
+
+/** What instrumenting one layer changed, to undo it exactly. */
+export interface CallPatch {
+  /** The layer's own `call` property before instrumenting (absent: it came from the prototype). */
+  readonly previous: PropertyDescriptor | undefined;
+  /** The `call` that runs inside the instrumented one. */
+  readonly original: CallFn;
+  /** The instrumented `call` now on the layer. */
+  readonly patched: CallFn;
+}
+
+function isTensor(value: unknown): value is tf.Tensor {
+  return value instanceof tf.Tensor;
+}
+
+function allConcrete(inputs: unknown): boolean {
+  return Array.isArray(inputs) ? inputs.every((x) => x == null || isTensor(x)) : isTensor(inputs);
+}
+
+/**
+ * Rounds every float32 tensor in `value` (a tensor or an array of them, as layers take and
+ * return) to `format`; other dtypes and non-tensors pass through. A tensor listed twice (an LSTM
+ * cell returns `[h, h, c]`) is rounded once.
+ */
+function roundTensors(
+  value: unknown,
+  format: FormatName,
+  cache: Map<tf.Tensor, tf.Tensor>,
+): unknown {
+  if (Array.isArray(value)) return value.map((v) => roundTensors(v, format, cache));
+  if (!isTensor(value) || value.dtype !== 'float32') return value;
+  let rounded = cache.get(value);
+  if (rounded == null) {
+    rounded = castTo(value, format);
+    cache.set(value, rounded);
+  }
+  return rounded;
+}
+
+/** Marks every float32 tensor in `value` as holding only `format` values. */
+function markFloatTensors(value: unknown, format: FormatName): void {
+  if (Array.isArray(value)) for (const v of value) markFloatTensors(v, format);
+  else if (isTensor(value) && value.dtype === 'float32') markRounded(value, format);
+}
+
+/**
+ * Replaces `layer.call` (on the instance only) with one that applies `plan`'s cast points around
+ * the original: round floating inputs, read weights rounded for the duration of the call, run the
+ * original `call` (its arithmetic stays float32), round floating outputs. All in one `tidy`, so the
+ * rounded copies never outlive the call; kwargs (`training`, `mask`, `initialState`) pass
+ * through untouched. Calls with non-tensor inputs go straight to the original.
+ *
+ * `variables` is set for pure policies: the layer's variables, created lazily on first build, are
+ * hooked to stay in the variable format.
+ */
+export function patchCall(
+  layer: Layer,
+  plan: CastPlan,
+  variables: VariableRounding | null,
+): CallPatch {
+  const previous = Object.getOwnPropertyDescriptor(layer, 'call');
+  const original = (layer as unknown as {call: CallFn}).call;
+  const format = plan.computeFormat;
+  const patched: CallFn = (inputs, kwargs) => {
+    if (!allConcrete(inputs)) return original.call(layer, inputs, kwargs);
+    return tf.tidy(() => {
+      const weights = layer.weights;
+      if (variables != null && plan.variableFormat !== 'float32') {
+        variables.hook(weights, plan.variableFormat);
+      }
+      const restoreReads = plan.roundWeights ? roundWeightReads(weights, format) : null;
+      try {
+        const cache = new Map<tf.Tensor, tf.Tensor>();
+        const castInputs = plan.roundInputs ? roundTensors(inputs, format, cache) : inputs;
+        const outputs = original.call(layer, castInputs as tf.Tensor | tf.Tensor[], kwargs);
+        if (plan.selectsValues && plan.roundInputs) markFloatTensors(outputs, format);
+        return (
+          plan.roundOutputs ? roundTensors(outputs, format, cache) : outputs
+        ) as tf.TensorContainer;
+      } finally {
+        restoreReads?.();
+      }
+    });
+  };
+  Object.defineProperty(layer, 'call', {
+    value: patched,
+    configurable: true,
+    writable: true,
+    enumerable: false,
+  });
+  return {previous, original, patched};
+}
+
+/** Puts back the `call` that {@link patchCall} replaced. */
+export function unpatchCall(layer: Layer, patch: CallPatch): void {
+  if (patch.previous == null) delete (layer as {call?: unknown}).call;
+  else Object.defineProperty(layer, 'call', patch.previous);
+}

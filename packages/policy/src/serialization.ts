@@ -1,0 +1,240 @@
+import * as tf from '@tensorflow/tfjs';
+import {encode, getFormat} from '@tfjs-amp/kernels';
+import {applyPolicy} from './apply-policy.js';
+import {describeValue, invalidChoice, wrongType} from './internal/errors.js';
+import {isLayer, type Layer} from './internal/layer-walk.js';
+import {POLICY_METADATA_KEY, readPolicyMetadata} from './internal/metadata.js';
+import {isPolicyName, type PolicyName} from './policy.js';
+
+export {POLICY_METADATA_KEY} from './internal/metadata.js';
+
+/** The record `applyPolicy` writes under `tfjsAmpPolicy` in a model's user-defined metadata. */
+export interface PolicyRecord {
+  readonly name: PolicyName;
+  readonly overrides: Readonly<Record<string, PolicyName>>;
+  readonly keepFloat32: readonly string[];
+}
+
+/** Checks a metadata record; `where` names the caller in the error. */
+function parseRecord(value: unknown, where: string): PolicyRecord {
+  const what = `user-defined metadata '${POLICY_METADATA_KEY}'`;
+  if (value == null || typeof value !== 'object' || Array.isArray(value)) {
+    throw wrongType(where, what, 'an object {name, overrides, keepFloat32}', describeValue(value));
+  }
+  const {name, overrides = {}, keepFloat32} = value as Record<string, unknown>;
+  if (!isPolicyName(name)) {
+    throw new TypeError(
+      `${where}: ${what} has an unknown policy name ${describeValue(name)}; it was saved by a ` +
+        'newer or foreign version. Apply a policy by hand with applyPolicy(model, name).',
+    );
+  }
+  if (overrides == null || typeof overrides !== 'object' || Array.isArray(overrides)) {
+    throw wrongType(where, `${what}.overrides`, 'an object', describeValue(overrides));
+  }
+  for (const [layer, policy] of Object.entries(overrides)) {
+    if (!isPolicyName(policy)) {
+      throw new TypeError(
+        `${where}: ${what}.overrides['${layer}'] is an unknown policy name ${describeValue(policy)}.`,
+      );
+    }
+  }
+  if (
+    keepFloat32 != null &&
+    !(Array.isArray(keepFloat32) && keepFloat32.every((e) => typeof e === 'string'))
+  ) {
+    throw wrongType(
+      where,
+      `${what}.keepFloat32`,
+      'an array of strings',
+      describeValue(keepFloat32),
+    );
+  }
+  return {
+    name,
+    overrides: overrides as Record<string, PolicyName>,
+    keepFloat32: (keepFloat32 as string[] | undefined) ?? [],
+  };
+}
+
+/**
+ * The policy recorded in a model's user-defined metadata (by `applyPolicy`, kept by `model.save`
+ * and `tf.loadLayersModel`), or null when there is none.
+ * @throws TypeError when the record is malformed.
+ */
+export function readPolicyRecord(model: Layer): PolicyRecord | null {
+  const value = readPolicyMetadata(model);
+  return value === undefined ? null : parseRecord(value, 'readPolicyRecord');
+}
+
+/**
+ * Re-applies the policy recorded in the model's user-defined metadata, typically right after
+ * `tf.loadLayersModel`, and returns the model. A model with no record is returned unchanged.
+ * @throws TypeError when the record is malformed or no longer fits the model (an override naming
+ *   a missing layer); the model is left unchanged then.
+ * @example
+ * const model = restorePolicy(await tf.loadLayersModel('file://./model/model.json'));
+ */
+export function restorePolicy<T extends Layer>(model: T): T {
+  if (!isLayer(model)) {
+    throw wrongType('restorePolicy', 'model', 'a tfjs LayersModel', describeValue(model));
+  }
+  const value = readPolicyMetadata(model);
+  if (value === undefined) return model;
+  const record = parseRecord(value, 'restorePolicy');
+  return applyPolicy(model, record.name, {
+    overrides: record.overrides,
+    keepFloat32: record.keepFloat32,
+  });
+}
+
+/**
+ * `tf.loadLayersModel` followed by {@link restorePolicy}: loads a model saved with a policy and
+ * puts the policy back on.
+ * @example
+ * const model = await loadLayersModelWithPolicy('file://./model/model.json');
+ */
+export async function loadLayersModelWithPolicy(
+  pathOrIOHandler: string | tf.io.IOHandler,
+  options?: tf.io.LoadOptions,
+): Promise<tf.LayersModel> {
+  return restorePolicy(await tf.loadLayersModel(pathOrIOHandler, options));
+}
+
+/** Storage formats for saved weights. */
+export type SavedWeightFormat = 'float32' | 'float16';
+
+/** Options of {@link saveModelWithPolicy}: tfjs's own save options, plus the weight format. */
+export interface SaveWithPolicyOptions extends tf.io.SaveConfig {
+  /**
+   * How float32 model weights are written. `float16` halves their size using tfjs io's float16
+   * weight quantization (`quantization: {dtype: 'float16'}` in the weight specs), which stock
+   * `tf.loadLayersModel` decodes back to float32. Values are rounded to nearest-even, so a model
+   * computing in float16 predicts bit-identically after loading (its weights are read rounded to
+   * float16 anyway); layers kept in float32 and bfloat16 policies see rounded weights. Optimizer
+   * weights (`includeOptimizer`) and non-float32 weights are always written as they are.
+   * Default `float32`.
+   */
+  saveWeightsAs?: SavedWeightFormat;
+}
+
+const SAVED_WEIGHT_FORMATS: readonly SavedWeightFormat[] = ['float16', 'float32'];
+
+const BYTES_PER_VALUE: Readonly<Record<string, number>> = {
+  bool: 1,
+  complex64: 8,
+  float16: 2,
+  float32: 4,
+  int32: 4,
+  uint16: 2,
+  uint8: 1,
+};
+
+/** One spec's byte length in a weight buffer; strings (never in layers models) are refused. */
+function specByteLength(spec: tf.io.WeightsManifestEntry): number {
+  const dtype = spec.quantization?.dtype ?? spec.dtype;
+  const bytes = BYTES_PER_VALUE[dtype];
+  if (bytes == null) {
+    throw new TypeError(
+      `saveModelWithPolicy: weight '${spec.name}' has dtype ${dtype}, which float16 saving does not ` +
+        "handle; save with saveWeightsAs: 'float32'.",
+    );
+  }
+  return bytes * spec.shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Rewrites model artifacts so float32 model weights are stored as float16 (tfjs io's float16
+ * quantization). Throws when a finite weight is outside float16's range, rather than writing Inf.
+ */
+export function toFloat16Artifacts(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
+  const specs = artifacts.weightSpecs;
+  if (specs == null || artifacts.weightData == null) return artifacts;
+  const source = new Uint8Array(new tf.io.CompositeArrayBuffer(artifacts.weightData).slice());
+  const chunks: Uint8Array[] = [];
+  const newSpecs: tf.io.WeightsManifestEntry[] = [];
+  const maxFinite = getFormat('float16').maxFinite;
+  let offset = 0;
+  for (const spec of specs) {
+    const length = specByteLength(spec);
+    const bytes = source.subarray(offset, offset + length);
+    offset += length;
+    if (spec.dtype !== 'float32' || spec.quantization != null || spec.group === 'optimizer') {
+      chunks.push(bytes);
+      newSpecs.push(spec);
+      continue;
+    }
+    const values = new Float32Array(bytes.slice().buffer);
+    const half = encode(values, 'float16') as Uint16Array;
+    for (let i = 0; i < half.length; i++) {
+      // 0x7c00 / 0xfc00: ±Inf in float16. A finite weight that lands there overflowed.
+      if ((half[i]! & 0x7fff) === 0x7c00 && Number.isFinite(values[i]!)) {
+        throw new RangeError(
+          `saveModelWithPolicy: weight '${spec.name}' holds ${values[i]}, beyond float16's range ` +
+            `(±${maxFinite}); save with saveWeightsAs: 'float32'.`,
+        );
+      }
+    }
+    chunks.push(new Uint8Array(half.buffer, half.byteOffset, half.byteLength));
+    newSpecs.push({...spec, quantization: {dtype: 'float16'}});
+  }
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return {...artifacts, weightSpecs: newSpecs, weightData: data.buffer};
+}
+
+/**
+ * `model.save` with a choice of weight format; the policy recorded by `applyPolicy` is saved
+ * either way (plain `model.save` keeps it too). Resolves to tfjs's `SaveResult`.
+ * @throws TypeError for an unknown `saveWeightsAs`; RangeError when float16 cannot hold a weight.
+ * @example
+ * await saveModelWithPolicy(model, 'file://./model', {saveWeightsAs: 'float16'});
+ * const loaded = await loadLayersModelWithPolicy('file://./model/model.json'); // stock loader inside
+ */
+export async function saveModelWithPolicy(
+  model: tf.LayersModel,
+  handlerOrURL: string | tf.io.IOHandler,
+  options: SaveWithPolicyOptions = {},
+): Promise<tf.io.SaveResult> {
+  if (!(model instanceof tf.LayersModel)) {
+    throw wrongType('saveModelWithPolicy', 'model', 'a tfjs LayersModel', describeValue(model));
+  }
+  const {saveWeightsAs = 'float32', ...saveConfig} = options;
+  if (!SAVED_WEIGHT_FORMATS.includes(saveWeightsAs)) {
+    throw invalidChoice(
+      'saveModelWithPolicy',
+      'saveWeightsAs',
+      saveWeightsAs,
+      SAVED_WEIGHT_FORMATS,
+    );
+  }
+  let handler = handlerOrURL;
+  if (typeof handler === 'string') {
+    const handlers = tf.io.getSaveHandlers(handler);
+    if (handlers.length !== 1) {
+      throw new TypeError(
+        `saveModelWithPolicy: handlerOrURL '${handler}' matches ${handlers.length} save handlers; ` +
+          'pass an IOHandler (e.g. tf.io.withSaveHandler) instead.',
+      );
+    }
+    handler = handlers[0]!;
+  }
+  if (saveWeightsAs === 'float32') return model.save(handler, saveConfig);
+  const inner = handler;
+  if (typeof inner.save !== 'function') {
+    throw wrongType(
+      'saveModelWithPolicy',
+      'handlerOrURL',
+      'an IOHandler with save()',
+      describeValue(inner),
+    );
+  }
+  const float16Handler: tf.io.IOHandler = {
+    save: (artifacts) => inner.save!(toFloat16Artifacts(artifacts)),
+  };
+  return model.save(float16Handler, saveConfig);
+}
