@@ -6,6 +6,7 @@ import {
   POLICY_NAMES,
   type PolicyName,
   policyOf,
+  policyRootOf,
   readPolicyRecord,
   removePolicy,
 } from '@tfjs-amp/policy';
@@ -45,8 +46,8 @@ export interface PrecisionFallbackOptions {
   /** Take a weight snapshot every this many steps. Default 1. */
   snapshotEvery?: number;
   /**
-   * The model the policy was applied to, when it is not the one `fit` trains: `tf.Sequential`
-   * trains an inner LayersModel, so pass the Sequential here. Default: the model `fit` trains.
+   * The model the policy was applied to. Default: found from the model `fit` trains with
+   * `policyRootOf` (so a `tf.Sequential`, which trains an inner LayersModel, needs no option).
    */
   model?: tf.LayersModel | null;
   /** Where the reason for each switch goes; `null` for none. Default `console.warn`. */
@@ -141,7 +142,7 @@ export class PrecisionFallback extends AmpCallback {
     this.dropSnapshots();
     this.switches.length = 0;
     const trained = this.trainedModel;
-    const root = this.rootOption ?? trained;
+    const root = this.rootOption ?? (policyRootOf(trained) as tf.LayersModel | null) ?? trained;
     if (root !== trained) checkSameLayers(this.where, root, trained);
     const record = readPolicyRecord(root);
     if (record == null) {
@@ -150,8 +151,8 @@ export class PrecisionFallback extends AmpCallback {
         throw new TypeError(
           `${this.where}: layer '${instrumented.name}' computes under ` +
             `${policyOf(instrumented)!.name}, applied to another model object than the one fit() ` +
-            'trains (a tf.Sequential trains an inner LayersModel). Pass the model the policy was ' +
-            'applied to: precisionFallback({model}).',
+            'trains, and no single model holds the policy. Pass the model the policy was applied ' +
+            'to: precisionFallback({model}).',
         );
       }
     }
@@ -314,9 +315,9 @@ function checkSameLayers(where: string, root: tf.LayersModel, trained: tf.Layers
  * scale, collapsed to its minimum, grows back by its own rule.
  * Neither Keras nor PyTorch switches precision on its own.
  * @throws TypeError / RangeError for a bad option; TypeError at the start of `fit` when the
- *   policy was applied to another model object than the one fit trains and `model` is not given.
+ *   model's layers carry policies applied through different models and `model` is not given.
  * @example
- * const fallback = precisionFallback({after: 20, model});
+ * const fallback = precisionFallback({after: 20});
  * await model.fit(xs, ys, {epochs: 10, callbacks: [fallback]});
  * fallback.switches; // [{step: 812, from: 'mixed_float16', to: 'mixed_bfloat16', ...}]
  */

@@ -11,7 +11,7 @@ import {
   values,
   weightValues,
 } from '../test/support.js';
-import {applyPolicy, policyOf, removePolicy} from './apply-policy.js';
+import {applyPolicy, policyOf, policyRootOf, removePolicy} from './apply-policy.js';
 import {setGlobalPolicy} from './global-policy.js';
 import {Policy} from './policy.js';
 
@@ -478,6 +478,26 @@ describe('policyOf', () => {
     expect(policyOf(model.layers[2]!)?.name).toBe('mixed_float16');
     removePolicy(model);
     expect(policyOf(model.layers[0]!)).toBeNull();
+    model.dispose();
+  });
+});
+
+describe('policyRootOf', () => {
+  it('finds the model the policy was applied to, from itself, a layer, or the inner model a Sequential trains', () => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({units: 3, inputShape: [2]}), tf.layers.dense({units: 1})],
+    });
+    expect(policyRootOf(model)).toBeNull();
+    applyPolicy(model, 'mixed_float16');
+    expect(policyRootOf(model)).toBe(model);
+    expect(policyRootOf(model.layers[1]!)).toBe(model);
+    // tf.Sequential.fit trains (and hands callbacks) this inner LayersModel, built on compile.
+    model.compile({optimizer: 'sgd', loss: 'meanSquaredError'});
+    const inner = (model as unknown as {model: tf.LayersModel}).model;
+    expect(inner).not.toBe(model);
+    expect(policyRootOf(inner)).toBe(model);
+    removePolicy(model);
+    expect(policyRootOf(inner)).toBeNull();
     model.dispose();
   });
 });

@@ -328,6 +328,30 @@ export function removePolicy<T extends Layer>(model: T): T {
   return model;
 }
 
+/**
+ * The model {@link applyPolicy} was called on that covers `layer`: the layer itself when the
+ * policy was applied to it, the model it was instrumented through, or, for a container that is
+ * neither (the inner LayersModel a `tf.Sequential` hands to `fit` and its callbacks), the one
+ * model all of its instrumented layers belong to. Null when no applied policy covers it.
+ * @example
+ * applyPolicy(sequential, 'mixed_float16');
+ * policyRootOf(sequential.model) === sequential // true: what callbacks see in fit
+ */
+export function policyRootOf(layer: Layer): Layer | null {
+  assertLayer(layer, 'policyRootOf');
+  if (ROOT_RECORDS.has(layer)) return layer;
+  const own = LAYER_RECORDS.get(layer)?.root;
+  if (own != null) return own;
+  let shared: Layer | null = null;
+  for (const child of subLayers(layer)) {
+    const root = LAYER_RECORDS.get(child)?.root;
+    if (root == null) continue;
+    if (shared != null && root !== shared) return null;
+    shared = root;
+  }
+  return shared;
+}
+
 const POLICIES = new Map<PolicyName, Policy>();
 
 /**

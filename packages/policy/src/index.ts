@@ -12,6 +12,7 @@ export {
   DEFAULT_APPLY_POLICY_OPTIONS,
   applyPolicy,
   policyOf,
+  policyRootOf,
   removePolicy,
 } from './apply-policy.js';
 export type {ApplyPolicyOptions} from './apply-policy.js';
