@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Memory of one training configuration. */
+export interface MemoryStats {
+  /**
+   * Bytes of tensors the configuration keeps between steps: model weights, optimizer slots and
+   * loss-scale state (tfjs's `numBytes` before the model was built vs. after its first steps).
+   */
+  readonly stateBytes: number;
+  /** Extra tensor bytes at the busiest moment of one training step (activations, gradients). */
+  readonly stepPeakBytes: number;
+  /** `stateBytes + stepPeakBytes`: what the configuration needs at its peak. */
+  readonly peakBytes: number;
+  /**
+   * Peak resident set size of the whole process while this configuration trained. Every
+   * configuration of a workload lives in the same process (and wasm memory never shrinks), so
+   * this is a process-wide figure, not this configuration's share.
+   */
+  readonly rssPeakBytes: number;
+  /** Low-precision rounding kernels (`AmpQuantize`) run in one training step. */
+  readonly castKernelsPerStep: number;
+  /** Kernels run in one training step, all kinds. */
+  readonly kernelsPerStep: number;
+}
+
+/** What {@link profileStep} saw in one step. */
+export interface StepProfile {
+  /** Peak tensor bytes during the step above the bytes live before it. */
+  readonly stepPeakBytes: number;
+  /** Kernels run, by name. */
+  readonly kernelCounts: Readonly<Record<string, number>>;
+  /** Total kernels run. */
+  readonly kernels: number;
+}
+
+/**
+ * Runs `step` under `tf.profile` and reports its transient peak bytes and kernel counts.
+ * Profiling times every kernel, so the step itself is slower: never time a profiled step.
+ */
+export async function profileStep(step: () => Promise<unknown>): Promise<StepProfile> {
+  const before = tf.memory().numBytes;
+  const info = await tf.profile(async () => {
+    await step();
+    return [];
+  });
+  const kernelCounts: Record<string, number> = {};
+  for (const k of info.kernels) kernelCounts[k.name] = (kernelCounts[k.name] ?? 0) + 1;
+  return {
+    stepPeakBytes: Math.max(0, info.peakBytes - before),
+    kernelCounts,
+    kernels: info.kernels.length,
+  };
+}
+
+/** Tracks the peak resident set size of the process between {@link RssSampler.sample} calls. */
+export class RssSampler {
+  /** Highest RSS seen, in bytes. */
+  peakBytes = 0;
+
+  /** Reads the current RSS (cheap: no heap walk) and keeps the peak. */
+  sample(): number {
+    const rss = process.memoryUsage.rss();
+    if (rss > this.peakBytes) this.peakBytes = rss;
+    return rss;
+  }
+}

@@ -1,0 +1,73 @@
+import {describe, expect, it} from 'vitest';
+import {fakeRun} from '../../test/helpers/fake-report.js';
+import {resolveSuiteOptions} from '../options.js';
+import {findings, percent, powerOfTwo, signedPp} from './findings.js';
+
+const o = resolveSuiteOptions({epochs: 3});
+
+describe('findings', () => {
+  it('checks parity of mixed policies with their default loss scaling only', () => {
+    const {parity} = findings(
+      [
+        fakeRun({policy: 'float32'}),
+        fakeRun({policy: 'mixed_float16', testAccuracy: 0.946}),
+        fakeRun({policy: 'mixed_bfloat16', testAccuracy: 0.955}),
+        fakeRun({policy: 'mixed_float16', lossScaling: 'none', testAccuracy: 0.9}),
+        fakeRun({policy: 'float16', lossScaling: 'dynamic', testAccuracy: 0.5}),
+        fakeRun({scenario: 'small-gradients', policy: 'mixed_float16', testAccuracy: 0.2}),
+      ],
+      o,
+    );
+    // 0.946 − 0.95 = −0.4 pp (within), 0.955 − 0.95 = +0.5 pp (within: the bound is inclusive).
+    expect(parity.map((p) => [p.variant, p.withinTolerance])).toEqual([
+      ['mixed_float16', true],
+      ['mixed_bfloat16', true],
+    ]);
+    expect(parity[0]!.accuracyDeltaPp).toBeCloseTo(-0.4, 9);
+  });
+
+  it('says parity failed, naming the configuration, beyond ±0.5 pp', () => {
+    const {parity, notes} = findings(
+      [fakeRun({policy: 'float32'}), fakeRun({policy: 'mixed_float16', testAccuracy: 0.944})],
+      o,
+    );
+    expect(parity[0]!.withinTolerance).toBe(false);
+    expect(notes[0]).toMatch(/^Accuracy parity NOT reached for mlp mixed_float16 .*−0\.60 pp/);
+  });
+
+  it('describes both ablations with the measured numbers', () => {
+    const {notes} = findings(
+      [
+        fakeRun({policy: 'float32'}),
+        fakeRun({policy: 'mixed_float16', testAccuracy: 0.951}),
+        fakeRun({policy: 'mixed_float16', lossScaling: 'none', testAccuracy: 0.949}),
+        fakeRun({scenario: 'small-gradients', policy: 'float32', testAccuracy: 0.95}),
+        fakeRun({scenario: 'small-gradients', policy: 'mixed_float16', testAccuracy: 0.951}),
+        fakeRun({
+          scenario: 'small-gradients',
+          policy: 'mixed_float16',
+          lossScaling: 'none',
+          testAccuracy: 0.11,
+        }),
+      ],
+      o,
+    );
+    expect(notes.find((n) => n.startsWith('Ablation, normal settings'))).toMatch(
+      /without loss scaling reaches 94\.90%, with loss scaling 95\.10%: .* a safeguard/,
+    );
+    expect(notes.find((n) => n.startsWith('Ablation, small gradients'))).toMatch(
+      /multiplied by 2\^-20 .* float32 reaches 95\.00%; mixed_float16 with dynamic loss scaling 95\.10% \(scale 32768 → 4096, 3 skipped steps\); without loss scaling 11\.00%/,
+    );
+  });
+});
+
+describe('number formats', () => {
+  it('formats percentages, signed points and powers of two', () => {
+    expect(percent(0.97125)).toBe('97.13%');
+    expect(signedPp(0.3)).toBe('+0.30 pp');
+    expect(signedPp(-0.25)).toBe('−0.25 pp');
+    expect(signedPp(0)).toBe('±0.00 pp');
+    expect(powerOfTwo(2 ** -20)).toBe('2^-20');
+    expect(powerOfTwo(1e-6)).toBe('0.000001');
+  });
+});

@@ -1,0 +1,48 @@
+import {invalidChoice} from '../internal/errors.js';
+import {cnnWorkload} from './cnn.js';
+import {mlpWorkload} from './mlp.js';
+import {sequenceWorkload} from './sequence.js';
+import {USER_WORKLOAD_EXTENSIONS, loadUserWorkload} from './user-workload.js';
+import type {Workload} from './workload.js';
+
+/** Built-in workloads, by name. */
+export const BUILT_IN_WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze({
+  cnn: cnnWorkload,
+  mlp: mlpWorkload,
+  sequence: sequenceWorkload,
+});
+
+/** Names of the built-in workloads, sorted. */
+export const WORKLOAD_NAMES: readonly string[] = Object.freeze(
+  Object.keys(BUILT_IN_WORKLOADS).sort(),
+);
+
+/** Whether a `--workload` value names a file rather than a built-in. */
+export function isWorkloadPath(spec: string): boolean {
+  return (
+    spec.includes('/') ||
+    spec.includes('\\') ||
+    USER_WORKLOAD_EXTENSIONS.some((ext) => spec.toLowerCase().endsWith(ext))
+  );
+}
+
+/**
+ * A workload by built-in name (`mlp`, `cnn`, `sequence`), file path, or as given.
+ * @throws TypeError for an unknown name (listing the built-ins) or a file that holds no workload.
+ */
+export async function resolveWorkload(spec: string | Workload): Promise<Workload> {
+  if (typeof spec !== 'string') return spec;
+  const builtIn = BUILT_IN_WORKLOADS[spec];
+  if (builtIn != null && Object.hasOwn(BUILT_IN_WORKLOADS, spec)) return builtIn;
+  if (isWorkloadPath(spec)) return loadUserWorkload(spec);
+  throw invalidChoice(
+    'tfjs-amp-bench',
+    'workload',
+    spec,
+    WORKLOAD_NAMES,
+    `Or pass a file: a saved model.json or a module exporting a Workload (${USER_WORKLOAD_EXTENSIONS.join(', ')}).`,
+  );
+}
+
+export {cnnWorkload, mlpWorkload, sequenceWorkload};
+export type {Workload, WorkloadData, WorkloadDataOptions} from './workload.js';
