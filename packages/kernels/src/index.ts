@@ -22,4 +22,10 @@ export {AmpQuantize} from './kernel-names.js';
 export type {AmpQuantizeAttrs} from './kernel-names.js';
 export {ensureAmpKernels, registerAmpKernels} from './kernels/register-kernels.js';
 
+// Native half-precision kernels (tfjs-node, tfjs-node-gpu)
+export {getComputeFormat} from './native/context.js';
+export {withComputeFormat} from './native/with-compute-format.js';
+export {nativeBackendInfo, nativeKernelSupport} from './native/native-kernel-support.js';
+export type {NativeBackendInfo} from './native/native-kernel-support.js';
+
 registerAmpKernels();

@@ -23,7 +23,10 @@ export interface PolicyRow {
   readonly outputFormat: FormatName;
   /** `default` (the model's policy), `override`, or `kept-float32`. */
   readonly reason: PolicyReason;
-  /** How the compute format is carried out: `emulated` (rounding float32), `none` (float32). */
+  /**
+   * How the compute format is carried out on the current backend: `native` (matrix work in the
+   * format inside libtensorflow, tfjs-node), `emulated` (rounding float32), `none` (float32).
+   */
   readonly execution: PolicyExecution;
 }
 

@@ -16,7 +16,7 @@ const FORMATS: Readonly<Record<FormatName, FormatSpec>> = Object.freeze({
   tf32: TF32,
 });
 
-/** Every supported format name, sorted. */
+/** Every supported format name, sorted: bfloat16, float16, float32, float8_e4m3fn, float8_e5m2, tf32. */
 export const FORMAT_NAMES: readonly FormatName[] = Object.freeze(
   (Object.keys(FORMATS) as FormatName[]).sort(),
 );
@@ -27,14 +27,24 @@ export function isFormatName(name: unknown): name is FormatName {
 }
 
 /**
- * The descriptor of a format, by name (or the descriptor itself, passed through).
+ * The frozen descriptor of a format, by name. A descriptor passed in is looked up by its `name`
+ * (so a copy or a modified object still gives the built-in one).
  * @throws TypeError for an unknown name; the message lists {@link FORMAT_NAMES}.
  * @example getFormat('float16').maxFinite // 65504
  */
-export function getFormat(format: FormatName | FormatSpec, where = 'getFormat'): FormatSpec {
-  if (typeof format === 'object' && format !== null && isFormatName(format.name)) {
-    return FORMATS[format.name];
-  }
-  if (!isFormatName(format)) throw invalidChoice(where, 'format', format, FORMAT_NAMES);
-  return FORMATS[format];
+export function getFormat(format: FormatName | FormatSpec): FormatSpec {
+  return resolveFormat(format, 'getFormat');
+}
+
+/**
+ * {@link getFormat} for the package's own functions: `where` and `what` name the caller and the
+ * argument in the error (`quantize: unknown options.gradFormat 'x'. Allowed: …`).
+ */
+export function resolveFormat(format: unknown, where: string, what = 'format'): FormatSpec {
+  const name =
+    typeof format === 'object' && format !== null && 'name' in format
+      ? (format as {name: unknown}).name
+      : format;
+  if (!isFormatName(name)) throw invalidChoice(where, what, name, FORMAT_NAMES);
+  return FORMATS[name];
 }

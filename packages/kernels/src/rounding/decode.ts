@@ -1,24 +1,31 @@
-import {getFormat} from '../formats/index.js';
+import {resolveFormat} from '../formats/index.js';
 import type {FormatName, FormatSpec} from '../formats/format-spec.js';
-import {wrongType} from '../internal/errors.js';
+import {describeValue, wrongType} from '../internal/errors.js';
 import type {EncodedArray} from './encode.js';
 
 const tables = new Map<string, Uint32Array>();
 
 /**
- * Turns a format's bit patterns back into float32 values (exact: every value of these formats is
- * a float32). Takes what {@link encode} returns: `Uint16Array` for 16-bit formats, `Uint8Array`
- * for float8, `Uint32Array` (float32 bits) for float32/tf32.
- * @throws TypeError when `bits` is not the storage array type of `format`.
+ * Turns a format's codes back into float32 values, exactly (every value of these formats is a
+ * float32). Takes what {@link encode} returns: `Uint16Array` for float16 and bfloat16,
+ * `Uint8Array` for the float8 formats, `Uint32Array` of float32 bits for float32 and tf32
+ * (passed through as they are). NaN codes keep their sign and payload bits, unquieted, as a
+ * widening conversion does; so `decode(encode(x))` equals `roundArray(x)` bit for bit.
+ * @throws TypeError when `bits` is not the storage array type of `format`, or `format` is unknown.
  * @example decode(new Uint16Array([0x3c00, 0x7bff]), 'float16') // Float32Array [1, 65504]
  */
 export function decode(bits: EncodedArray, format: FormatName | FormatSpec): Float32Array {
-  const spec = getFormat(format, 'decode');
+  const spec = resolveFormat(format, 'decode');
   const expected =
     spec.storageBits === 32 ? Uint32Array : spec.storageBits === 16 ? Uint16Array : Uint8Array;
   if (!(bits instanceof expected)) {
-    const actual = ArrayBuffer.isView(bits) ? bits.constructor.name : typeof bits;
-    throw wrongType('decode', 'bits', `a ${expected.name} for ${spec.name}`, actual);
+    throw wrongType(
+      'decode',
+      'bits',
+      `a ${expected.name} for ${spec.name}`,
+      describeValue(bits),
+      `Pass what encode(values, '${spec.name}') returns.`,
+    );
   }
   const out = new Float32Array(bits.length);
   const outBits = new Uint32Array(out.buffer);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type {FormatName} from '@tfjs-amp/kernels';
+import {type FormatName, withComputeFormat} from '@tfjs-amp/kernels';
 import type {CastPlan} from '../cast-points.js';
 import {castTo, markRounded} from './cast.js';
 import type {Layer} from './layer-walk.js';
@@ -81,7 +81,12 @@ export function patchCall(
       try {
         const cache = new Map<tf.Tensor, tf.Tensor>();
         const castInputs = plan.roundInputs ? roundTensors(inputs, format, cache) : inputs;
-        const outputs = original.call(layer, castInputs as tf.Tensor | tf.Tensor[], kwargs);
+        // The compute-format context lets native half-precision kernels (tfjs-node) run the
+        // layer's matrix work in the format; elsewhere it changes nothing and the cast points
+        // above and below are the emulation.
+        const outputs = withComputeFormat(format, () =>
+          original.call(layer, castInputs as tf.Tensor | tf.Tensor[], kwargs),
+        );
         if (plan.selectsValues && plan.roundInputs) markFloatTensors(outputs, format);
         return (
           plan.roundOutputs ? roundTensors(outputs, format, cache) : outputs

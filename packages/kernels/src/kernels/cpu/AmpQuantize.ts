@@ -1,25 +1,27 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
-import {getFormat} from '../../formats/index.js';
-import {AmpQuantize, type AmpQuantizeAttrs} from '../../kernel-names.js';
-import {bitRounder} from '../shared/round-bits.js';
-import {bitsOf} from '../shared/typed-views.js';
+import {AmpQuantize} from '../../kernel-names.js';
+import {quantizeKernelInput} from '../shared/kernel-input.js';
+import {roundFloat32} from '../shared/round-bits.js';
 
 const backendName = 'cpu';
 
-/** The slice of tfjs-backend-cpu's MathBackendCPU this kernel uses. */
+/** The slice of tfjs-backend-cpu's MathBackendCPU this kernel uses (typed by shape, not imported). */
 interface CpuBackend {
   readSync(dataId: object): Float32Array;
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
 }
 
-/** Rounds with typed-array bit manipulation over the cpu backend's own buffers. */
+/**
+ * Rounds with typed-array bit manipulation (`roundFloat32`) from the cpu backend's own buffer
+ * into a new one; no copies besides the output.
+ */
 export const ampQuantize: KernelFunc = ({inputs, backend, attrs}) => {
   const {x} = inputs as {x: TensorInfo};
-  const {format, saturate} = attrs as unknown as AmpQuantizeAttrs;
+  const {plan} = quantizeKernelInput(x, attrs);
   const cpu = backend as unknown as CpuBackend;
   const src = cpu.readSync(x.dataId);
   const out = new Float32Array(src.length);
-  bitRounder(getFormat(format), saturate)(bitsOf(src), bitsOf(out));
+  roundFloat32(src, out, plan);
   return cpu.makeTensorInfo(x.shape.slice(), 'float32', out);
 };
 

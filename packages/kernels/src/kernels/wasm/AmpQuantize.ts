@@ -1,32 +1,61 @@
+import * as tf from '@tensorflow/tfjs';
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
-import {getFormat} from '../../formats/index.js';
-import {AmpQuantize, type AmpQuantizeAttrs} from '../../kernel-names.js';
-import {bitRounder} from '../shared/round-bits.js';
+import {AmpQuantize} from '../../kernel-names.js';
+import {quantizeKernelInput} from '../shared/kernel-input.js';
+import {roundFloat32} from '../shared/round-bits.js';
+import {simdRounderFor} from '../shared/round-bits-simd.js';
 
 const backendName = 'wasm';
 
 /** The slice of tfjs-backend-wasm's BackendWasm this kernel uses (typed by shape, not imported). */
 interface WasmBackend {
-  wasm: {HEAPU32: Uint32Array};
+  wasm: {HEAPF32: Float32Array; asm?: {memory?: unknown}};
   dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined};
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 }
 
-/** Rounds in place over the wasm heap: input and output are views on the module's memory. */
+/**
+ * Whether to use the SIMD module: tfjs's own `WASM_HAS_SIMD_SUPPORT` flag (set it to false to
+ * get the plain JavaScript loop over the heap, as tfjs then also loads its non-SIMD binary).
+ */
+function simdAllowed(): boolean {
+  try {
+    return tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  } catch {
+    return false; // flag not registered: tfjs-backend-wasm is not loaded the usual way
+  }
+}
+
+/**
+ * Rounds over the wasm heap with no copies: a WebAssembly SIMD function instantiated on the
+ * backend's own `WebAssembly.Memory` reads the input tensor and writes the output tensor in
+ * place; where SIMD is unavailable, the JavaScript core runs over Float32Array views of the heap.
+ */
 export const ampQuantize: KernelFunc = ({inputs, backend, attrs}) => {
   const {x} = inputs as {x: TensorInfo};
-  const {format, saturate} = attrs as unknown as AmpQuantizeAttrs;
+  const {plan} = quantizeKernelInput(x, attrs);
   const wasm = backend as unknown as WasmBackend;
   const out = wasm.makeOutput(x.shape.slice(), 'float32');
-  const size = x.shape.reduce((a, b) => a * b, 1);
+  const size = tf.util.sizeFromShape(x.shape);
   if (size === 0) return out;
-  // Views are taken after makeOutput: its malloc may grow (and so replace) the heap buffer.
-  const heap = wasm.wasm.HEAPU32;
   const xOffset = wasm.dataIdMap.get(x.dataId)!.memoryOffset;
   const outOffset = wasm.dataIdMap.get(out.dataId)!.memoryOffset;
-  const src = new Uint32Array(heap.buffer, xOffset, size);
-  const dst = new Uint32Array(heap.buffer, outOffset, size);
-  bitRounder(getFormat(format), saturate)(src, dst);
+  const memory = wasm.wasm.asm?.memory;
+  const simd =
+    !plan.identity && memory instanceof WebAssembly.Memory && simdAllowed()
+      ? simdRounderFor(memory)
+      : null;
+  if (simd != null) {
+    simd(xOffset, outOffset, size, plan);
+  } else {
+    // Views are taken after makeOutput: its malloc may have grown (and so replaced) the buffer.
+    const heap = wasm.wasm.HEAPF32.buffer;
+    roundFloat32(
+      new Float32Array(heap, xOffset, size),
+      new Float32Array(heap, outOffset, size),
+      plan,
+    );
+  }
   return out;
 };
 

@@ -1,9 +1,16 @@
 import type {KernelConfig} from '@tensorflow/tfjs';
 import {ampQuantizeConfig} from './AmpQuantize.js';
+import {batchMatMulConfig} from './BatchMatMul.js';
 import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.js';
 
-/** Every kernel tfjs-amp registers for the `wasm` backend, sorted by kernel name. */
+/** tfjs-amp's own kernels for the `wasm` backend (ones it lacks), sorted by kernel name. */
 export const wasmKernelConfigs: readonly KernelConfig[] = [
   ampQuantizeConfig,
   conv2DBackpropFilterConfig,
 ];
+
+/**
+ * Kernels that replace tfjs-backend-wasm's own (which they call), sorted by kernel name.
+ * Installed once the wasm backend has registered the originals.
+ */
+export const wasmKernelOverrides: readonly KernelConfig[] = [batchMatMulConfig];

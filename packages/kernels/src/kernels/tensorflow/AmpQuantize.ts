@@ -1,0 +1,145 @@
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
+import type {FormatSpec} from '../../formats/format-spec.js';
+import {AmpQuantize, type AmpQuantizeAttrs} from '../../kernel-names.js';
+import {
+  HandleScope,
+  type NodeBackend,
+  TF_DTYPES,
+  type TfHandle,
+  asNodeBackend,
+  typeAttr,
+} from '../../native/binding.js';
+import {isNativeCastSupported} from '../../native/probe.js';
+import {ampQuantize as genericAmpQuantize} from '../generic/AmpQuantize.js';
+import {quantizeKernelInput} from '../shared/kernel-input.js';
+
+const backendName = 'tensorflow';
+
+/**
+ * Rounds inside libtensorflow, bit-exact with `roundArray` for every non-NaN float32 (checked
+ * over all 2^32 patterns by `bench/tensorflow-quantize-sweep.ts`):
+ * - float16, bfloat16, float8_e4m3fn, float8_e5m2: two casts, Cast(float32→format) then
+ *   Cast(format→float32); TF's float→narrow cast rounds to nearest even, keeps subnormals and -0,
+ *   and overflows exactly as `roundArray` does.
+ * - tf32 (no TF dtype): integer round-to-nearest-even on the bits (Bitcast to int32, add
+ *   0xfff + the kept lsb, clear the 13 dropped bits, Bitcast back).
+ * - `saturate`: values beyond ±maxFinite (±Inf included) first become ±maxFinite by compare +
+ *   select, which copy bits. (TF's CPU kernels flush float32 subnormals in arithmetic, so a
+ *   min/max clamp would flush bfloat16 and tf32 subnormals; so does the generic kernel's
+ *   arithmetic on this backend, which is why tf32 is done with integer ops here.)
+ *
+ * NaN stays NaN, but the casts do not all keep its payload: float16, float8_e4m3fn and tf32
+ * match `roundArray` bit for bit; bfloat16 gives +qNaN (0x7fc00000) for every NaN, and
+ * float8_e5m2 gives qNaN with the sign kept (as the generic kernel's canonical NaN).
+ *
+ * float32 and casts the device lacks (probed once): the generic kernel.
+ */
+export const ampQuantize: KernelFunc = (args) => {
+  const {x} = args.inputs as {x: TensorInfo};
+  const {spec} = quantizeKernelInput(x, args.attrs);
+  const {saturate} = args.attrs as unknown as AmpQuantizeAttrs;
+  const node = asNodeBackend(args.backend);
+  if (node != null && spec.name === 'tf32') return roundWithBits(node, x, spec, saturate === true);
+  if (node == null || TF_DTYPES[spec.name] == null || !isNativeCastSupported(node, spec.name)) {
+    return genericAmpQuantize(args);
+  }
+  return roundWithCasts(node, x, spec, saturate === true);
+};
+
+function roundWithCasts(
+  node: NodeBackend,
+  x: TensorInfo,
+  spec: FormatSpec,
+  saturate: boolean,
+): TensorInfo {
+  return inScope(node, x, (scope, xId) => {
+    const binding = node.binding;
+    const dtype = TF_DTYPES[spec.name]!;
+    const id = saturate ? clampToMaxFinite(scope, xId, spec.maxFinite) : xId;
+    const narrow = scope.cast(id, binding.TF_FLOAT, dtype);
+    return scope.cast(narrow.id, dtype, binding.TF_FLOAT);
+  });
+}
+
+/** Bits a tf32 drops (float32 has 23 mantissa bits, tf32 10). */
+const TF32_DROPPED = 0x1fff;
+
+function roundWithBits(
+  node: NodeBackend,
+  x: TensorInfo,
+  spec: FormatSpec,
+  saturate: boolean,
+): TensorInfo {
+  return inScope(node, x, (scope, xId) => {
+    const binding = node.binding;
+    const i32 = binding.TF_INT32;
+    const int = [typeAttr(binding, 'T', i32)];
+    const id = saturate ? clampToMaxFinite(scope, xId, spec.maxFinite) : xId;
+    const bits = scope.run(
+      'Bitcast',
+      [typeAttr(binding, 'T', binding.TF_FLOAT), typeAttr(binding, 'type', i32)],
+      [id],
+    ).id;
+    const scalar = (v: number) => scope.int32Scalar(v);
+    // Finite values and ±Inf: add 0xfff plus the lowest kept bit (ties go to even), then clear
+    // the dropped bits. A carry into the exponent is the correctly rounded next binade, or Inf.
+    const keptLsb = scope.run('BitwiseAnd', int, [
+      scope.run('RightShift', int, [bits, scalar(13)]).id,
+      scalar(1),
+    ]).id;
+    const biased = scope.run('AddV2', int, [
+      bits,
+      scope.run('AddV2', int, [keptLsb, scalar(0xfff)]).id,
+    ]).id;
+    const rounded = scope.run('BitwiseAnd', int, [biased, scalar(~TF32_DROPPED)]).id;
+    // NaN: set the quiet bit and keep the payload bits tf32 holds (as roundArray).
+    const quiet = scope.run('BitwiseOr', int, [bits, scalar(0x00400000)]).id;
+    const nan = scope.run('BitwiseAnd', int, [quiet, scalar(~TF32_DROPPED)]).id;
+    const isNan = scope.run('IsNan', [typeAttr(binding, 'T', binding.TF_FLOAT)], [id]).id;
+    const out = scope.run('SelectV2', int, [isNan, nan, rounded]).id;
+    return scope.run(
+      'Bitcast',
+      [typeAttr(binding, 'T', i32), typeAttr(binding, 'type', binding.TF_FLOAT)],
+      [out],
+    );
+  });
+}
+
+/** Replaces values above maxFinite (+Inf too) by maxFinite and below -maxFinite by -maxFinite. */
+function clampToMaxFinite(scope: HandleScope, id: number, maxFinite: number): number {
+  const binding = scope.binding;
+  const t = [typeAttr(binding, 'T', binding.TF_FLOAT)];
+  const hi = scope.float32([], new Float32Array([maxFinite]));
+  const lo = scope.float32([], new Float32Array([-maxFinite]));
+  const above = scope.run('Greater', t, [id, hi]).id;
+  const capped = scope.run('SelectV2', t, [above, hi, id]).id;
+  const below = scope.run('Less', t, [capped, lo]).id;
+  return scope.run('SelectV2', t, [below, lo, capped]).id;
+}
+
+/**
+ * Runs `body` on x's native handle with a handle scope: only the float32 handle `body` returns
+ * becomes a tfjs tensor; everything else is deleted, also on error.
+ */
+function inScope(
+  node: NodeBackend,
+  x: TensorInfo,
+  body: (scope: HandleScope, xId: number) => TfHandle,
+): TensorInfo {
+  const [xId] = node.getInputTensorIds([x]);
+  const scope = new HandleScope(node.binding);
+  try {
+    const out = body(scope, xId!);
+    const result = node.createOutputTensor(out);
+    scope.release(out);
+    return result;
+  } finally {
+    scope.dispose();
+  }
+}
+
+export const ampQuantizeConfig: KernelConfig = {
+  kernelName: AmpQuantize,
+  backendName,
+  kernelFunc: ampQuantize,
+};

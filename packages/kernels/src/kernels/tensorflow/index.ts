@@ -1,0 +1,32 @@
+import type {KernelConfig} from '@tensorflow/tfjs';
+import {ampQuantizeConfig} from './AmpQuantize.js';
+import {batchMatMulConfig} from './BatchMatMul.js';
+import {conv2DConfig} from './Conv2D.js';
+import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.js';
+import {conv2DBackpropInputConfig} from './Conv2DBackpropInput.js';
+import {depthwiseConv2dNativeConfig} from './DepthwiseConv2dNative.js';
+import {depthwiseConv2dNativeBackpropFilterConfig} from './DepthwiseConv2dNativeBackpropFilter.js';
+import {depthwiseConv2dNativeBackpropInputConfig} from './DepthwiseConv2dNativeBackpropInput.js';
+import {fusedConv2DConfig} from './FusedConv2D.js';
+import {fusedDepthwiseConv2DConfig} from './FusedDepthwiseConv2D.js';
+
+/** tfjs-amp's own kernels for the `tensorflow` backend (tfjs-node), sorted by kernel name. */
+export const tensorflowKernelConfigs: readonly KernelConfig[] = [ampQuantizeConfig];
+
+/**
+ * Kernels that replace tfjs-node's own (which they delegate to outside a compute-format context),
+ * sorted by kernel name. Installed only once tfjs-node has registered the originals.
+ * `_FusedMatMul` is not among them: tfjs-node builds it from `tf.matMul`, so it runs through
+ * the BatchMatMul override.
+ */
+export const tensorflowKernelOverrides: readonly KernelConfig[] = [
+  batchMatMulConfig,
+  conv2DConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  fusedConv2DConfig,
+  fusedDepthwiseConv2DConfig,
+];

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs';
+import type {KernelConfig, KernelFunc, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs';
+import type {FormatName} from '../formats/format-spec.js';
+import {backwardFormat, markForBackward} from './backward-marks.js';
+import {asNodeBackend, isNativeComputeFormat, type NodeBackend} from './binding.js';
+import {getComputeFormat} from './context.js';
+import {isNativeOpSupported, type NativeOpName} from './probe.js';
+import {warnOnce} from './warn-once.js';
+
+/** Each overridden kernel's previous config (the backend's own), keyed `backend/kernel`. */
+const originals = new Map<string, KernelConfig>();
+
+const keyOf = (kernelName: string, backendName: string): string => `${backendName}/${kernelName}`;
+
+/**
+ * Installs kernels that replace a backend's own (tfjs-node's BatchMatMul, Conv2D, ...), keeping
+ * each replaced config as the fallback the override delegates to. A kernel whose original is not
+ * registered yet (the backend's package is not imported yet) is skipped and installed by a later
+ * call; one that is already ours is left alone. So it works whichever of tfjs-node and
+ * @tfjs-amp/kernels is imported first, and is cheap to call often (a registry lookup per kernel).
+ * Registers by unregister + register, which tfjs does silently.
+ * @returns whether every override is in place.
+ */
+export function installOverrides(configs: readonly KernelConfig[]): boolean {
+  let complete = true;
+  for (const config of configs) {
+    const current = tf.getKernel(config.kernelName, config.backendName);
+    if (current === config) continue;
+    if (current == null) {
+      complete = false;
+      continue;
+    }
+    originals.set(keyOf(config.kernelName, config.backendName), current);
+    tf.unregisterKernel(config.kernelName, config.backendName);
+    tf.registerKernel(config);
+  }
+  return complete;
+}
+
+/**
+ * Puts the backend's own kernels back (test and benchmark hook: runs the same model with and
+ * without the overrides in one process). A later `installOverrides` re-installs them.
+ */
+export function uninstallOverrides(configs: readonly KernelConfig[]): void {
+  for (const config of configs) {
+    const key = keyOf(config.kernelName, config.backendName);
+    const original = originals.get(key);
+    if (original == null || tf.getKernel(config.kernelName, config.backendName) !== config)
+      continue;
+    tf.unregisterKernel(config.kernelName, config.backendName);
+    tf.registerKernel(original);
+    originals.delete(key);
+  }
+}
+
+/**
+ * The config an override replaced (the backend's own), or undefined before `installOverrides`
+ * put the override in place. Overrides of kernels that have a `setupFunc` forward it through this.
+ */
+export function replacedKernelConfig(
+  kernelName: string,
+  backendName: string,
+): KernelConfig | undefined {
+  return originals.get(keyOf(kernelName, backendName));
+}
+
+/** The kernel function an override replaced. */
+export function originalKernel(kernelName: string, backendName: string): KernelFunc {
+  const config = originals.get(keyOf(kernelName, backendName));
+  if (config == null) {
+    throw new Error(
+      `tfjs-amp: no original '${kernelName}' kernel recorded for backend '${backendName}'; ` +
+        'the override was registered without installOverrides().',
+    );
+  }
+  return config.kernelFunc;
+}
+
+/** What a native matrix kernel receives (tfjs's KernelFunc arguments). */
+export interface OverrideArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}
+
+/** What an override needs to decide and to run natively. */
+export interface NativeKernelPlan {
+  /** tfjs kernel name (the override's and the original's). */
+  readonly kernelName: string;
+  readonly backendName: string;
+  /** The TF op the native path runs in the compute format. */
+  readonly op: NativeOpName;
+  /** The float inputs the TF op reads (forward inputs get marked for the backward pass). */
+  readonly matrixInputs: readonly TensorInfo[];
+  /** Runs the op natively in `format`; returns null to delegate (e.g. padding TF lacks). */
+  readonly native: (node: NodeBackend, format: FormatName) => TensorInfo | null;
+}
+
+/**
+ * The body shared by every native matrix kernel. The compute format is the innermost
+ * `withComputeFormat` context, or, outside any, the format of the forward kernel whose backward
+ * pass this is ({@link backwardFormat}). float16/bfloat16 with a TF kernel on this device: run
+ * natively. Anything else (no context, float32, tf32, float8, int32 inputs, no TF kernel for the
+ * format here):
+ * the backend's own kernel, exactly as without tfjs-amp; a missing device kernel prints a
+ * one-time notice.
+ */
+export function runOverride(args: OverrideArgs, plan: NativeKernelPlan): TensorInfo | TensorInfo[] {
+  const original = originalKernel(plan.kernelName, plan.backendName);
+  const delegate = (): TensorInfo | TensorInfo[] => original(args as Parameters<KernelFunc>[0]);
+  if (plan.matrixInputs.some((x) => x.dtype !== 'float32')) return delegate();
+  const format = getComputeFormat() ?? backwardFormat(plan.matrixInputs);
+  if (format == null || !isNativeComputeFormat(format)) return delegate();
+  const node = asNodeBackend(args.backend);
+  if (node == null) return delegate();
+  if (!isNativeOpSupported(node, plan.op, format)) {
+    warnOnce(
+      `native/${plan.op}/${format}`,
+      `tfjs-amp: TensorFlow has no ${format} ${plan.op} kernel on this device` +
+        `${node.binding.isUsingGpuDevice() ? ' (GPU)' : ''}; ${plan.kernelName} runs in float32 ` +
+        'here, and a policy emulates the format by rounding at its cast points.',
+    );
+    return delegate();
+  }
+  const result = plan.native(node, format);
+  if (result == null) return delegate();
+  markForBackward(plan.matrixInputs, format);
+  return result;
+}
