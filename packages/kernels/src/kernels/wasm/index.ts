@@ -2,11 +2,15 @@ import type {KernelConfig} from '@tensorflow/tfjs';
 import {ampQuantizeConfig} from './AmpQuantize.js';
 import {batchMatMulConfig} from './BatchMatMul.js';
 import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.js';
+import {depthwiseConv2dNativeBackpropFilterConfig} from './DepthwiseConv2dNativeBackpropFilter.js';
+import {depthwiseConv2dNativeBackpropInputConfig} from './DepthwiseConv2dNativeBackpropInput.js';
 
 /** tfjs-amp's own kernels for the `wasm` backend (ones it lacks), sorted by kernel name. */
 export const wasmKernelConfigs: readonly KernelConfig[] = [
   ampQuantizeConfig,
   conv2DBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
 ];
 
 /**
