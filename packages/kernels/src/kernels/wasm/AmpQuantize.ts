@@ -4,15 +4,9 @@ import {AmpQuantize} from '../../kernel-names.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
 import {roundFloat32} from '../shared/round-bits.js';
 import {simdRounderFor} from '../shared/round-bits-simd.js';
+import type {WasmBackend} from '../shared/wasm-backend.js';
 
 const backendName = 'wasm';
-
-/** The slice of tfjs-backend-wasm's BackendWasm this kernel uses (typed by shape, not imported). */
-interface WasmBackend {
-  wasm: {HEAPF32: Float32Array; asm?: {memory?: unknown}};
-  dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined};
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
 
 /**
  * Whether to use the SIMD module: tfjs's own `WASM_HAS_SIMD_SUPPORT` flag (set it to false to

@@ -1,13 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type {BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
 import {originalKernel, replacedKernelConfig} from '../../native/overrides.js';
+import type {WasmBackend} from '../shared/wasm-backend.js';
 
 const backendName = 'wasm';
-
-/** The slice of tfjs-backend-wasm's BackendWasm this kernel uses. */
-interface WasmBackend {
-  disposeData(dataId: object): boolean;
-}
 
 /** Swaps the last two axes with the backend's own Transpose kernel. */
 function transposeLastTwo(x: TensorInfo, backend: unknown): TensorInfo {

@@ -5,16 +5,9 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs';
+import {heapIndex, type WasmBackend} from '../shared/wasm-backend.js';
 
 const backendName = 'wasm';
-
-/** The slice of tfjs-backend-wasm's BackendWasm this kernel uses (typed by shape, not imported). */
-interface WasmBackend {
-  wasm: {HEAPF32: Float32Array};
-  dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined};
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  disposeData(dataId: object): boolean;
-}
 
 /**
  * Filter gradient of a 2-D convolution, missing from tfjs-backend-wasm (so CNNs could not train
@@ -51,8 +44,8 @@ export const conv2DBackpropFilter: KernelFunc = ({inputs, backend, attrs}) => {
   const dyRows = channelsLast ? null : wasm.makeOutput([1, rows, outChannels], 'float32');
   // Views after every allocation: a malloc may grow the heap and detach older views.
   const heap = wasm.wasm.HEAPF32;
-  const xBase = wasm.dataIdMap.get(x.dataId)!.memoryOffset / 4;
-  const pBase = wasm.dataIdMap.get(patchesT.dataId)!.memoryOffset / 4;
+  const xBase = heapIndex(wasm, x);
+  const pBase = heapIndex(wasm, patchesT);
   // Strides of x in elements for (b, h, w, c) whatever the layout.
   const [sB, sH, sW, sC] = channelsLast
     ? [inHeight * inWidth * inChannels, inWidth * inChannels, inChannels, 1]
@@ -82,8 +75,8 @@ export const conv2DBackpropFilter: KernelFunc = ({inputs, backend, attrs}) => {
   }
   if (dyRows != null) {
     // NCHW dy → [rows, outChannels].
-    const dyBase = wasm.dataIdMap.get(dy.dataId)!.memoryOffset / 4;
-    const outBase = wasm.dataIdMap.get(dyRows.dataId)!.memoryOffset / 4;
+    const dyBase = heapIndex(wasm, dy);
+    const outBase = heapIndex(wasm, dyRows);
     const plane = outHeight * outWidth;
     for (let b = 0; b < batchSize; b++) {
       for (let co = 0; co < outChannels; co++) {

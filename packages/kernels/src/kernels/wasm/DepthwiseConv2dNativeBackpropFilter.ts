@@ -5,15 +5,9 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs';
+import {heapIndex, type WasmBackend} from '../shared/wasm-backend.js';
 
 const backendName = 'wasm';
-
-/** The slice of tfjs-backend-wasm's BackendWasm this kernel uses (typed by shape, not imported). */
-interface WasmBackend {
-  wasm: {HEAPF32: Float32Array};
-  dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined};
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
 
 /**
  * Filter gradient of a depthwise 2-D convolution (NHWC), missing from tfjs-backend-wasm, so
@@ -42,9 +36,9 @@ export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({inputs, backend
   const out = wasm.makeOutput([...info.filterShape], 'float32');
   // Views after the allocation: a malloc may grow the heap and detach older views.
   const heap = wasm.wasm.HEAPF32;
-  const xBase = wasm.dataIdMap.get(x.dataId)!.memoryOffset / 4;
-  const dyBase = wasm.dataIdMap.get(dy.dataId)!.memoryOffset / 4;
-  const outBase = wasm.dataIdMap.get(out.dataId)!.memoryOffset / 4;
+  const xBase = heapIndex(wasm, x);
+  const dyBase = heapIndex(wasm, dy);
+  const outBase = heapIndex(wasm, out);
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   for (let fh = 0; fh < filterHeight; fh++) {

@@ -5,15 +5,9 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs';
+import {heapIndex, type WasmBackend} from '../shared/wasm-backend.js';
 
 const backendName = 'wasm';
-
-/** The slice of tfjs-backend-wasm's BackendWasm this kernel uses (typed by shape, not imported). */
-interface WasmBackend {
-  wasm: {HEAPF32: Float32Array};
-  dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined};
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
 
 /**
  * Input gradient of a depthwise 2-D convolution (NHWC), missing from tfjs-backend-wasm. Each
@@ -41,9 +35,9 @@ export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({inputs, backend,
   const multiplier = outChannels / inChannels;
   const out = wasm.makeOutput([...inputShape], 'float32');
   const heap = wasm.wasm.HEAPF32;
-  const dyBase = wasm.dataIdMap.get(dy.dataId)!.memoryOffset / 4;
-  const wBase = wasm.dataIdMap.get(filter.dataId)!.memoryOffset / 4;
-  const outBase = wasm.dataIdMap.get(out.dataId)!.memoryOffset / 4;
+  const dyBase = heapIndex(wasm, dy);
+  const wBase = heapIndex(wasm, filter);
+  const outBase = heapIndex(wasm, out);
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   for (let b = 0; b < batchSize; b++) {
