@@ -41,6 +41,28 @@ function overrideInstaller(backendName: string, overrides: readonly KernelConfig
   };
 }
 
+/** One setup hook per backend with overrides, built once (the ops consult it on every call). */
+const OVERRIDE_INSTALLERS: Readonly<Record<string, KernelConfig>> = Object.fromEntries(
+  Object.entries(BACKEND_OVERRIDES).map(([name, overrides]) => [
+    name,
+    overrideInstaller(name, overrides),
+  ]),
+);
+
+/** Generic kernel configs per backend without kernels of its own, built on first use. */
+const genericConfigs = new Map<string, readonly KernelConfig[]>();
+
+function kernelsFor(backendName: string): readonly KernelConfig[] {
+  const own = BACKEND_KERNELS[backendName];
+  if (own != null) return own;
+  let configs = genericConfigs.get(backendName);
+  if (configs == null) {
+    configs = genericKernelConfigs(backendName);
+    genericConfigs.set(backendName, configs);
+  }
+  return configs;
+}
+
 function registerMissing(configs: readonly KernelConfig[]): void {
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
@@ -53,10 +75,10 @@ function registerMissing(configs: readonly KernelConfig[]): void {
  * is what makes backends registered after import work.
  */
 export function ensureAmpKernels(backendName: string): void {
-  registerMissing(BACKEND_KERNELS[backendName] ?? genericKernelConfigs(backendName));
+  registerMissing(kernelsFor(backendName));
   const overrides = BACKEND_OVERRIDES[backendName];
   if (overrides != null) {
-    registerMissing([overrideInstaller(backendName, overrides)]);
+    registerMissing([OVERRIDE_INSTALLERS[backendName]!]);
     installOverrides(overrides);
   }
 }
@@ -68,12 +90,12 @@ export function ensureAmpKernels(backendName: string): void {
  * kernel for a backend wins if it registered first).
  */
 export function registerAmpKernels(): void {
-  for (const configs of Object.values(BACKEND_KERNELS)) registerMissing(configs);
-  for (const [backendName, overrides] of Object.entries(BACKEND_OVERRIDES)) {
-    registerMissing([overrideInstaller(backendName, overrides)]);
-    installOverrides(overrides);
-  }
-  for (const backendName of GENERIC_BACKENDS) ensureAmpKernels(backendName);
+  const backends = new Set([
+    ...Object.keys(BACKEND_KERNELS),
+    ...Object.keys(BACKEND_OVERRIDES),
+    ...GENERIC_BACKENDS,
+  ]);
+  for (const backendName of backends) ensureAmpKernels(backendName);
   if (tf.getGradient(quantizeGradConfig.kernelName) == null)
     tf.registerGradient(quantizeGradConfig);
 }
