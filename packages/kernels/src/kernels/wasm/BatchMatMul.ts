@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
 import {originalKernel, replacedKernelConfig} from '../../native/overrides.js';
 import type {WasmBackend} from '../shared/wasm-backend.js';
+import {zerosOutput} from '../shared/wasm-filled-output.js';
 
 const backendName = 'wasm';
 
@@ -22,11 +23,24 @@ function transposeLastTwo(x: TensorInfo, backend: unknown): TensorInfo {
  * exactly these products. So transposed operands are materialized with the backend's own
  * Transpose kernel and the plain product runs on its own BatchMatMul: the same products and sums,
  * in another order (results agree to float32 rounding, not bit for bit with stock tfjs).
+ * An inner dimension of 0 gives zeros of the product's shape without calling XNNPACK, which
+ * rejects that product (`XNN status … not successful`) and leaves the output uninitialized.
  */
 export const batchMatMul: KernelFunc = ({inputs, backend, attrs}) => {
   const original = originalKernel(tf.BatchMatMul, backendName);
   const {a, b} = inputs as {a: TensorInfo; b: TensorInfo};
   const {transposeA, transposeB} = attrs as unknown as BatchMatMulAttrs;
+  const inner = transposeA ? a.shape.at(-2) : a.shape.at(-1);
+  if (inner === 0) {
+    // An empty sum: every entry is 0 (XNNPACK fails here and returns stale heap memory).
+    const rows = transposeA ? a.shape.at(-1)! : a.shape.at(-2)!;
+    const cols = transposeB ? b.shape.at(-2)! : b.shape.at(-1)!;
+    const outer = tf.broadcast_util.assertAndGetBroadcastShape(
+      a.shape.slice(0, -2),
+      b.shape.slice(0, -2),
+    );
+    return zerosOutput(backend as unknown as WasmBackend, [...outer, rows, cols]);
+  }
   if (!transposeA && !transposeB) return original({inputs, backend, attrs});
   const plainA = transposeA ? transposeLastTwo(a, backend) : a;
   const plainB = transposeB ? transposeLastTwo(b, backend) : b;

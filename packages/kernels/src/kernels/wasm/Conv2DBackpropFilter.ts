@@ -6,6 +6,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import {heapIndex, type WasmBackend} from '../shared/wasm-backend.js';
+import {zerosOutput} from '../shared/wasm-filled-output.js';
 
 const backendName = 'wasm';
 
@@ -15,6 +16,8 @@ const backendName = 'wasm';
  * dW[(fh, fw, ci), co] = Σ_rows patchesᵀ[(fh, fw, ci), row] · dy[row, co], where a row is one
  * output position (b, oh, ow) and patchesᵀ is the transposed im2col matrix built on the heap.
  * Same summation set as the cpu kernel; the order differs, so results agree to float32 rounding.
+ * With no output positions (batch 0, or an output smaller than one window) the sum is empty and
+ * the gradient is zeros, as on the cpu backend.
  */
 export const conv2DBackpropFilter: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, dy} = inputs as {x: TensorInfo; dy: TensorInfo};
@@ -38,6 +41,7 @@ export const conv2DBackpropFilter: KernelFunc = ({inputs, backend, attrs}) => {
   const left = info.padInfo.left;
   const rows = batchSize * outHeight * outWidth;
   const cols = filterHeight * filterWidth * inChannels;
+  if (rows === 0 || cols === 0 || outChannels === 0) return zerosOutput(wasm, info.filterShape);
 
   const patchesT = wasm.makeOutput([1, cols, rows], 'float32');
   // dy as a [rows, outChannels] matrix: already that layout when channels are last.

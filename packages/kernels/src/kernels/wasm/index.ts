@@ -4,6 +4,11 @@ import {batchMatMulConfig} from './BatchMatMul.js';
 import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.js';
 import {depthwiseConv2dNativeBackpropFilterConfig} from './DepthwiseConv2dNativeBackpropFilter.js';
 import {depthwiseConv2dNativeBackpropInputConfig} from './DepthwiseConv2dNativeBackpropInput.js';
+import {maxConfig} from './Max.js';
+import {meanConfig} from './Mean.js';
+import {minConfig} from './Min.js';
+import {prodConfig} from './Prod.js';
+import {sumConfig} from './Sum.js';
 
 /** tfjs-amp's own kernels for the `wasm` backend (ones it lacks), sorted by kernel name. */
 export const wasmKernelConfigs: readonly KernelConfig[] = [
@@ -15,6 +20,14 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
 
 /**
  * Kernels that replace tfjs-backend-wasm's own (which they call), sorted by kernel name.
- * Installed once the wasm backend has registered the originals.
+ * Installed once the wasm backend has registered the originals. The reductions only fix the
+ * stock kernels' empty case (stale heap memory instead of the cpu backend's values).
  */
-export const wasmKernelOverrides: readonly KernelConfig[] = [batchMatMulConfig];
+export const wasmKernelOverrides: readonly KernelConfig[] = [
+  batchMatMulConfig,
+  maxConfig,
+  meanConfig,
+  minConfig,
+  prodConfig,
+  sumConfig,
+];
