@@ -25,7 +25,24 @@ export {ensureAmpKernels, registerAmpKernels} from './kernels/register-kernels.j
 // Native half-precision kernels (tfjs-node, tfjs-node-gpu)
 export {getComputeFormat} from './native/context.js';
 export {withComputeFormat} from './native/with-compute-format.js';
-export {nativeBackendInfo, nativeKernelSupport} from './native/native-kernel-support.js';
-export type {NativeBackendInfo} from './native/native-kernel-support.js';
+export {
+  nativeBackendInfo,
+  nativeKernelReport,
+  nativeKernelSupport,
+} from './native/native-kernel-support.js';
+export type {NativeBackendInfo, NativeKernelRow} from './native/native-kernel-support.js';
+export {
+  NATIVE_DISPATCH_MODES,
+  fasterThanFloat32,
+  getNativeDispatch,
+  setNativeDispatch,
+} from './native/dispatch.js';
+export type {NativeDecision, NativeDispatch, NativeReason} from './native/dispatch.js';
+export {CPU_FLAGS_OF_INTEREST, cpuFeatures, parseCpuInfo} from './native/cpu-features.js';
+export type {CpuFeatures} from './native/cpu-features.js';
+
+// Native backend access (for sibling packages): tfjs-node's binding, typed by shape
+export {asNodeBackend} from './native/binding.js';
+export type {NodeBackend, TfBinding, TfHandle, TfOpAttr} from './native/binding.js';
 
 registerAmpKernels();

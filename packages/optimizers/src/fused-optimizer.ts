@@ -1,0 +1,453 @@
+import * as tf from '@tensorflow/tfjs';
+import type {NamedTensorMap, Scalar, Tensor, Variable} from '@tensorflow/tfjs';
+import {
+  FUSED_OPTIMIZER_NAMES,
+  type FusedRule,
+  fusedRuleFor,
+  type StepScalars,
+} from './fused-rules.js';
+import {activeFusedNode, type FusedNode, float32Attr, float32Scalar} from './internal/native.js';
+import {ResourceVariable} from './internal/resource-variable.js';
+
+/** A named tensor as tfjs's optimizers take and return them (tfjs does not export the type). */
+type NamedTensor = {name: string; tensor: Tensor};
+
+type Gradients = NamedTensorMap | NamedTensor[];
+
+/** Where a {@link FusedOptimizer} runs its steps; decided by its first step or `setWeights`. */
+export type FusedMode = 'undecided' | 'fused' | 'delegate';
+
+/** One position of the gradient list (tfjs keys slots by position): master copy and slots. */
+interface Entry {
+  name: string;
+  master: ResourceVariable | null;
+  /** The tfjs variable's `dataId` right after the last fused write; another one means "re-sync". */
+  masterDataId: object | null;
+  slots: (ResourceVariable | undefined)[];
+  slotNames: string[];
+}
+
+/** The tfjs fields of the wrapped optimizer the fused path reads and writes (tfjs 4.x layout). */
+type InnerFields = Record<string, unknown> & {
+  iterations: number;
+  incrementIterations(): void;
+};
+
+/**
+ * A tfjs optimizer whose update runs as one TensorFlow training op per variable on tfjs-node
+ * (`ResourceApplyAdam`, `ResourceApplyMomentum`, ...), instead of the 10-20 separate ops of
+ * tfjs's own optimizers; on every other backend it calls the wrapped optimizer, bit for bit.
+ * Create it with {@link fuseOptimizer}.
+ *
+ * On the `tensorflow` backend each variable's value and slots (Adam's `m` and `v`, ...) live in
+ * TensorFlow resource variables owned by this object. A step runs, per variable, the
+ * `ResourceApply*` op (in place) and a `ReadVariableOp` whose result becomes the tfjs variable's
+ * new value: 2 ops per variable, no per-step allocation of intermediates. A variable that someone
+ * else changed since (`setWeights`, `loadWeights`, `assign`) is noticed by its `dataId` and copied
+ * in first (one `AssignVariableOp`).
+ *
+ * It is the wrapped optimizer for tfjs: `getClassName()`, `getConfig()`, `iterations`,
+ * `getWeights()` and `setWeights()` answer as the wrapped one does (same names, order, values),
+ * so `model.save(..., {includeOptimizer: true})` writes the wrapped class, and a model loaded
+ * back (with a plain tfjs optimizer) continues where this one stopped; fuse it again to keep the
+ * speed. The weights `getWeights()` returns are snapshots owned by this object, freed by the next
+ * `getWeights()` or `dispose()`.
+ *
+ * Numerics: the same formulas as tfjs's classes, evaluated in TensorFlow's order, so results agree
+ * to float32 rounding, not bit for bit (SGD and non-Nesterov Momentum: the same operations). Adam
+ * uses TensorFlow's `epsilon-hat` form with `eps * sqrt(1 - beta2^t)`, which equals tfjs's
+ * `m̂ / (sqrt(v̂) + eps)` exactly in real arithmetic.
+ *
+ * Once the state has moved to TensorFlow the wrapped optimizer's own slots are freed: use this
+ * object, not the wrapped one, from then on. The backend must not change while fused.
+ * @example
+ * model.compile({optimizer: fuseOptimizer(tf.train.adam(1e-3)), loss: 'meanSquaredError'});
+ */
+export class FusedOptimizer extends tf.Optimizer {
+  /** Name under which the class would register; saved models carry the wrapped class instead. */
+  static get className(): string {
+    return 'FusedOptimizer';
+  }
+
+  /** The wrapped tfjs optimizer (its hyperparameters are read at every step). */
+  readonly innerOptimizer: tf.Optimizer;
+  /** The fused update of the wrapped class, or null when it has none. */
+  readonly rule: FusedRule | null;
+
+  private mode_: FusedMode = 'undecided';
+  private node: FusedNode | null = null;
+  private entries: Entry[] = [];
+  private stepScalars: StepScalars = [];
+  /** The wrapped optimizer holds state the fused path has not taken over yet. */
+  private importPending = true;
+  private snapshot: Tensor[] = [];
+  private disposed = false;
+
+  /** Use {@link fuseOptimizer}. */
+  constructor(inner: tf.Optimizer) {
+    super();
+    this.innerOptimizer = inner;
+    this.rule = fusedRuleFor(inner);
+  }
+
+  /** `'fused'` once steps run as TF training ops, `'delegate'` when they go to the wrapped one. */
+  get mode(): FusedMode {
+    return this.mode_;
+  }
+
+  /**
+   * Why steps are not (or would not be) fused on the current backend, or null when they are or
+   * would be.
+   */
+  get unfusedReason(): string | null {
+    if (this.mode_ === 'fused') return null;
+    if (this.rule == null) {
+      return `no fused update for ${this.innerOptimizer.getClassName()} (fused: ${FUSED_OPTIMIZER_NAMES.join(', ')})`;
+    }
+    const unsupported = this.rule.unsupported(this.inner());
+    if (unsupported != null) return unsupported;
+    if (this.mode_ === 'delegate') return 'the first step ran on another backend than tensorflow';
+    if (activeFusedNode() == null)
+      return `backend '${tf.getBackend()}' is not tfjs-node's tensorflow`;
+    return null;
+  }
+
+  /** The wrapped optimizer's class name: saved models name it, not this wrapper. */
+  override getClassName(): string {
+    return this.innerOptimizer.getClassName();
+  }
+
+  /** The wrapped optimizer's config. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return this.innerOptimizer.getConfig();
+  }
+
+  /** The wrapped optimizer's step count (fused steps advance it too). */
+  override get iterations(): number {
+    return this.innerOptimizer.iterations;
+  }
+
+  /** The wrapped optimizer's learning rate. */
+  get learningRate(): number {
+    return this.inner().learningRate as number;
+  }
+
+  /** Sets the wrapped optimizer's learning rate (read again at every fused step). */
+  set learningRate(value: number) {
+    this.setLearningRate(value);
+  }
+
+  /**
+   * Sets the wrapped optimizer's learning rate: its `setLearningRate` where it has one (SGD,
+   * Momentum), else its `learningRate` field.
+   * @throws TypeError when `learningRate` is not a finite number.
+   */
+  setLearningRate(learningRate: number): void {
+    if (typeof learningRate !== 'number' || !Number.isFinite(learningRate)) {
+      throw new TypeError(
+        `FusedOptimizer.setLearningRate: learningRate must be a finite number; got ${String(learningRate)}.`,
+      );
+    }
+    const inner = this.inner() as {setLearningRate?: (lr: number) => void; learningRate?: number};
+    if (typeof inner.setLearningRate === 'function') inner.setLearningRate(learningRate);
+    else inner.learningRate = learningRate;
+  }
+
+  /** The wrapped optimizer's `computeGradients` (so overrides of it keep working). */
+  override computeGradients(
+    f: () => Scalar,
+    varList?: Variable[],
+  ): {value: Scalar; grads: NamedTensorMap} {
+    this.checkAlive('computeGradients');
+    return this.innerOptimizer.computeGradients(f, varList);
+  }
+
+  /**
+   * Applies one step: fused on tfjs-node, else by the wrapped optimizer. Gradients in either of
+   * tfjs's forms (a map, or an array as `minimize` with a `varList` passes); `null` gradients
+   * leave their variable alone (its slots are still created, as tfjs does).
+   * @throws TypeError for a gradient that is not a float32 tensor of its variable's shape, or a
+   *   name that is no registered variable (nothing is updated then); Error after `dispose()` or
+   *   when the backend changed away from `tensorflow` after fused steps.
+   */
+  override applyGradients(variableGradients: Gradients): void {
+    this.checkAlive('applyGradients');
+    if (this.decide() === 'delegate') {
+      this.innerOptimizer.applyGradients(variableGradients);
+      return;
+    }
+    this.fusedStep(variableGradients);
+  }
+
+  /**
+   * `[iterations, ...slots]` exactly as the wrapped optimizer's `getWeights()` (names, order,
+   * values). When fused, the slot tensors are copies owned by this object, valid until the next
+   * `getWeights()` or `dispose()`.
+   */
+  override async getWeights(): Promise<NamedTensor[]> {
+    this.checkAlive('getWeights');
+    const rule = this.rule;
+    if (this.mode_ !== 'fused' || this.importPending || rule == null || !rule.serializable) {
+      return this.innerOptimizer.getWeights();
+    }
+    const node = this.node!;
+    tf.dispose(this.snapshot);
+    this.snapshot = [];
+    const iter = tf.scalar(this.iterations, 'int32');
+    this.snapshot.push(iter);
+    const weights: NamedTensor[] = [{name: 'iter', tensor: iter}];
+    rule.slots.forEach((_, k) => {
+      for (const entry of this.entries) {
+        const slot = entry.slots[k]!;
+        const tensor = node.createOutputTensor(slot.snapshot());
+        this.snapshot.push(tensor);
+        weights.push({name: entry.slotNames[k]!, tensor});
+      }
+    });
+    return weights;
+  }
+
+  /**
+   * Restores what `getWeights()` returned (from this class or the wrapped one): the wrapped
+   * optimizer validates and takes them, and the next fused step copies them into TensorFlow.
+   * @throws what the wrapped optimizer's `setWeights` throws; Error after `dispose()`.
+   */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    this.checkAlive('setWeights');
+    await this.innerOptimizer.setWeights(weightValues);
+    this.destroyEntries();
+    this.importPending = true;
+  }
+
+  /** Frees every TensorFlow resource variable and handle, the last snapshot and the wrapped optimizer. */
+  override dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.destroyEntries();
+    tf.dispose(this.snapshot);
+    this.snapshot = [];
+    this.innerOptimizer.dispose();
+  }
+
+  private inner(): InnerFields {
+    return this.innerOptimizer as unknown as InnerFields;
+  }
+
+  private checkAlive(where: string): void {
+    if (this.disposed) {
+      throw new Error(`FusedOptimizer.${where}: the optimizer was disposed; create a new one.`);
+    }
+  }
+
+  private decide(): FusedMode {
+    if (this.mode_ === 'fused') {
+      if (activeFusedNode() !== this.node) {
+        throw new Error(
+          `FusedOptimizer: its state lives in tfjs-node's TensorFlow, but the backend is now ` +
+            `'${tf.getBackend()}'. Switch back with tf.setBackend('tensorflow'), or save the ` +
+            'weights (getWeights) and load them into a new optimizer on the other backend.',
+        );
+      }
+      return 'fused';
+    }
+    if (this.mode_ === 'undecided') {
+      this.node = activeFusedNode();
+      const fusable =
+        this.node != null && this.rule != null && this.rule.unsupported(this.inner()) == null;
+      this.mode_ = fusable ? 'fused' : 'delegate';
+      if (!fusable) this.node = null;
+    }
+    return this.mode_;
+  }
+
+  private fusedStep(grads: Gradients): void {
+    const rule = this.rule!;
+    const node = this.node!;
+    const b = node.binding;
+    const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
+    const tensors = names.map((name, i) =>
+      Array.isArray(grads) ? (grads[i]!.tensor ?? null) : (grads[name] ?? null),
+    );
+    const variables = names.map((name, i) => checkGradient(name, tensors[i]!));
+    if (this.importPending) this.importInner(node);
+    const inner = this.inner();
+    const inputs = rule.inputs(inner, this.stepScalars);
+    const attrs = [
+      float32Attr(b, 'T'),
+      {name: 'use_locking', type: b.TF_ATTR_BOOL, value: false},
+      ...Object.entries(rule.boolAttrs(inner)).map(([name, value]) => ({
+        name,
+        type: b.TF_ATTR_BOOL,
+        value,
+      })),
+    ];
+    const scalarIds: number[] = [];
+    try {
+      for (const input of inputs) {
+        if (input !== 'grad') scalarIds.push(float32Scalar(b, input.scalar));
+      }
+      variables.forEach((variable, i) => {
+        const entry = this.entryAt(i, names[i]!, variable, node);
+        const gradient = tensors[i];
+        if (gradient == null) return;
+        if (entry.masterDataId !== variable.dataId) {
+          entry.master!.assign(node.getInputTensorIds([variable])[0]!);
+        }
+        const [gradId] = node.getInputTensorIds([gradient]);
+        let next = 0;
+        const ids = [
+          entry.master!.handleId,
+          ...entry.slots.map((s) => s!.handleId),
+          ...inputs.map((input) => (input === 'grad' ? gradId! : scalarIds[next++]!)),
+        ];
+        b.executeOp(rule.op, attrs, ids, 0);
+        const value = node.createOutputTensor(entry.master!.read());
+        variable.assign(value as Tensor as Variable);
+        value.dispose();
+        entry.masterDataId = variable.dataId;
+      });
+    } finally {
+      for (const id of scalarIds) b.deleteTensor(id);
+    }
+    this.stepScalars = rule.advance(inner, this.stepScalars);
+    inner.incrementIterations();
+  }
+
+  /** The entry of position `i`, with its master and slots created (slots start at zero). */
+  private entryAt(i: number, name: string, variable: Variable, node: FusedNode): Entry {
+    const rule = this.rule!;
+    let entry = this.entries[i];
+    if (entry == null) {
+      entry = {
+        name,
+        master: null,
+        masterDataId: null,
+        slots: [],
+        slotNames: rule.slots.map((s) => `${name}/${s}`),
+      };
+      this.entries[i] = entry;
+    }
+    if (entry.name !== name) {
+      entry.name = name;
+      entry.masterDataId = null;
+    }
+    if (entry.master == null) entry.master = new ResourceVariable(node, variable.shape);
+    rule.slots.forEach((suffix, k) => {
+      const slot = entry.slots[k];
+      if (slot != null) {
+        if (!tf.util.arraysEqual([...slot.shape], variable.shape)) {
+          throw new RangeError(
+            `FusedOptimizer: slot '${entry.slotNames[k]}' has shape [${slot.shape}] but variable ` +
+              `'${name}' has shape [${variable.shape}]. setWeights() got weights of another model; ` +
+              'load the optimizer weights saved with this model.',
+          );
+        }
+        return;
+      }
+      const created = new ResourceVariable(node, variable.shape);
+      created.assignZeros(node.getInputTensorIds([variable])[0]!);
+      entry.slots[k] = created;
+      entry.slotNames[k] = `${name}/${suffix}`;
+    });
+    return entry;
+  }
+
+  /**
+   * Takes over the wrapped optimizer's state (after `setWeights`, or when it trained before being
+   * fused): its step scalars (one device read each) and slots, which it then frees.
+   */
+  private importInner(node: FusedNode): void {
+    const rule = this.rule!;
+    const inner = this.inner();
+    this.stepScalars = rule.stepFields.map(
+      (field) => (inner[field] as Tensor).dataSync()[0] as number,
+    );
+    rule.slotFields.forEach((field, k) => {
+      const list = (inner[field] ?? []) as ({originalName: string; variable: Variable} | null)[];
+      list.forEach((item, i) => {
+        if (item == null) return;
+        let entry = this.entries[i];
+        if (entry == null) {
+          const name = item.originalName.slice(0, -(rule.slots[k]!.length + 1));
+          entry = {name, master: null, masterDataId: null, slots: [], slotNames: []};
+          this.entries[i] = entry;
+        }
+        const slot = new ResourceVariable(node, item.variable.shape);
+        slot.assign(node.getInputTensorIds([item.variable])[0]!);
+        entry.slots[k]?.destroy();
+        entry.slots[k] = slot;
+        entry.slotNames[k] = item.originalName;
+      });
+      tf.dispose(list.filter((item) => item != null).map((item) => item!.variable));
+      inner[field] = [];
+    });
+    this.importPending = false;
+  }
+
+  private destroyEntries(): void {
+    for (const entry of this.entries.splice(0)) {
+      entry.master?.destroy();
+      for (const slot of entry.slots) slot?.destroy();
+    }
+  }
+}
+
+/** The registered variable a gradient belongs to, after checking the gradient's kind and shape. */
+function checkGradient(name: string, gradient: Tensor | null): Variable {
+  const variable = tf.engine().registeredVariables[name];
+  if (variable == null) {
+    throw new TypeError(
+      `FusedOptimizer.applyGradients: '${name}' is not a registered variable. Pass gradients ` +
+        'keyed by variable name, as computeGradients() returns them.',
+    );
+  }
+  if (variable.dtype !== 'float32') {
+    throw new TypeError(
+      `FusedOptimizer.applyGradients: variable '${name}' is ${variable.dtype}; only float32 ` +
+        'variables are trained. Make it a float32 variable or leave it out of varList.',
+    );
+  }
+  if (gradient == null) return variable;
+  if (!(gradient instanceof tf.Tensor) || gradient.dtype !== 'float32') {
+    const got = gradient instanceof tf.Tensor ? `a ${gradient.dtype} tensor` : typeof gradient;
+    throw new TypeError(
+      `FusedOptimizer.applyGradients: the gradient of '${name}' must be a float32 tensor; got ${got}.`,
+    );
+  }
+  if (!tf.util.arraysEqual(gradient.shape, variable.shape)) {
+    throw new TypeError(
+      `FusedOptimizer.applyGradients: the gradient of '${name}' has shape [${gradient.shape}] but ` +
+        `the variable has shape [${variable.shape}]; they must be equal (no broadcasting).`,
+    );
+  }
+  return variable;
+}
+
+/**
+ * Wraps a built-in tfjs optimizer so that, on tfjs-node's `tensorflow` backend, each step runs as
+ * one fused TensorFlow training op per variable (Adam, Adamax, Momentum, RMSProp (not centered),
+ * SGD); other optimizers, and every other backend, run the wrapped optimizer unchanged. Use the
+ * result wherever a `tf.Optimizer` goes (`model.compile`, custom loops).
+ * @throws TypeError when `optimizer` is not a tf.Optimizer, or is already fused.
+ * @example
+ * const optimizer = fuseOptimizer(tf.train.adam(1e-3));
+ * model.compile({optimizer, loss: 'categoricalCrossentropy'});
+ * await model.fit(x, y, {epochs: 5});
+ */
+export function fuseOptimizer(optimizer: tf.Optimizer): FusedOptimizer {
+  if (optimizer == null || !(optimizer instanceof tf.Optimizer)) {
+    throw new TypeError(
+      `fuseOptimizer: optimizer must be a tf.Optimizer (e.g. tf.train.adam(1e-3)); got ${describe(optimizer)}.`,
+    );
+  }
+  if (Object.prototype.isPrototypeOf.call(FusedOptimizer.prototype, optimizer)) {
+    throw new TypeError('fuseOptimizer: optimizer is already a FusedOptimizer; fuse it once.');
+  }
+  return new FusedOptimizer(optimizer);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  return `${typeof value} ${String(value)}`;
+}

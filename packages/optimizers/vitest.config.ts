@@ -1,0 +1,3 @@
+import {ampProject} from '../../vitest.shared.js';
+
+export default ampProject('optimizers');
