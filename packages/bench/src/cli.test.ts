@@ -95,7 +95,9 @@ describe('parseCli', () => {
       "tfjs-amp-bench: --epochs must be an integer ≥ 1; got 'three'.",
     );
     expect(() => parseCli(['--batch', '0'])).toThrow("--batch must be an integer ≥ 1; got '0'.");
-    expect(() => parseCli(['--small-gradient-scale', '4'])).toThrow(/must be a number in \(0, 1\]/);
+    expect(() => parseCli(['--small-gradient-scale', '4'])).toThrow(
+      /must be a number in \[2\^-40, 1\]/,
+    );
     expect(() => parseCli(['--suite', 'tiny'])).toThrow(
       "unknown --suite value 'tiny'. Allowed: full, quick.",
     );

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // tfjs-amp-bench: float32 vs mixed precision on your model and backend (see README.md).
-import {realpathSync, writeFileSync} from 'node:fs';
-import {join, resolve} from 'node:path';
+import {realpathSync} from 'node:fs';
+import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import {POLICY_NAMES, type PolicyName} from '@tfjs-amp/policy';
 import {BACKEND_NAMES, type BackendName} from './backends.js';
 import {describeValue, invalidChoice} from './internal/errors.js';
 import {
+  DEFAULT_BATCH_SIZE,
   DEFAULT_SUITE_OPTIONS,
+  MIN_SMALL_GRADIENT_SCALE,
   type ResolvedSuiteOptions,
   resolveSuiteOptions,
   SUITE_NAMES,
@@ -19,6 +21,7 @@ import {
 import {writeHtmlReport} from './report/html.js';
 import {findings} from './report/findings.js';
 import {readJsonReport, writeJsonReport} from './report/json.js';
+import {prepareOutputDir, writeFileAtomic} from './report/output-files.js';
 import type {SuiteReport} from './suite-report.js';
 import {createProgress} from './report/progress.js';
 import {formatMarkdown, formatTable} from './report/table.js';
@@ -92,9 +95,14 @@ function scaleFlag(value: string | undefined): number | undefined {
   if (value == null) return undefined;
   const power = /^2\^(-?\d+)$/.exec(value);
   const x = power ? 2 ** Number(power[1]) : Number(value);
-  if (!(x > 0 && x <= 1) || value.trim() === '') {
+  if (!(x >= MIN_SMALL_GRADIENT_SCALE && x <= 1) || value.trim() === '') {
     throw new UsageError(
-      `${NAME}: --small-gradient-scale must be a number in (0, 1], e.g. 2^-20 or 1e-6; got ${describeValue(value)}.`,
+      `${NAME}: --small-gradient-scale must be a number in [2^-40, 1], e.g. 2^-20 or 1e-6; got ` +
+        `${describeValue(value)}.` +
+        (x > 0 && x < MIN_SMALL_GRADIENT_SCALE
+          ? " Below 2^-40 float32 itself stops training (Adam's gradient² × scale² underflows " +
+            'float32), so the ablation would compare nothing.'
+          : ''),
     );
   }
   return x;
@@ -108,6 +116,28 @@ function choice<T extends string>(flag: string, value: string, allowed: readonly
 }
 
 /**
+ * `--epochs -1` as `--epochs=-1`: node:util's parseArgs takes a value that starts with a dash
+ * for a missing value (and suggests `--epochs=-XYZ`); joining a negative number to its flag lets
+ * the flag's own check name the value and the allowed range.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const flag = arg.startsWith('--') ? arg.slice(2) : null;
+    const next = argv[i + 1];
+    const config = flag == null ? undefined : (CLI_FLAGS as Record<string, {type: string}>)[flag];
+    if (config?.type === 'string' && next != null && /^-(\d|\.\d|inf)/i.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/**
  * Parses and checks a command line (without `node` and the script). Every flag is checked here,
  * before anything runs; workload files and backend availability are checked when the suite
  * starts.
@@ -118,7 +148,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({values} = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv),
       options: CLI_FLAGS,
       strict: true,
       allowPositionals: false,
@@ -244,12 +274,13 @@ memory and held-out accuracy side by side. Writes report.json, report.html and r
   --suite NAME       size preset: ${SUITE_NAMES.map((s) => `${s} (${SUITE_PRESETS[s].epochs} epochs)`).join(', ')} (default ${d.suite})
   --epochs N         passes over the training set (overrides the preset)
   --steps N          batches per epoch (default: every full batch)
-  --batch N          examples per batch (default ${d.batchSize})
+  --batch N          examples per batch (default: the workload's own, 256 for w1, 512 for w4,
+                     ${DEFAULT_BATCH_SIZE} for the others)
   --seed N           seed of weights, split and batch order (default ${d.seed})
   --train N          training examples (default ${d.trainSize}); --test N held-out examples (default ${d.testSize})
   --warmup N         steps per configuration left out of timings (default ${d.warmupSteps})
   --chunk N          steps a configuration trains before the next takes its turn (default ${d.chunkSteps})
-  --small-gradient-scale X   loss factor of the ablation's small-gradient scenario (default 2^${Math.log2(d.smallGradientScale)})
+  --small-gradient-scale X   loss factor of the ablation's small-gradient scenario, 2^-40 to 1 (default 2^${Math.log2(d.smallGradientScale)})
   --no-ablation      skip the loss-scaling ablation (mixed_float16 without loss scaling)
   --out DIR          report folder (default ./${DEFAULT_OUT_DIR})
   --from FILE        render an earlier report.json again (table, report.html, report.md) without
@@ -287,10 +318,12 @@ export async function main(
   }
   const progress = createProgress({stream: io.stderr, live: command.quiet ? false : undefined});
   try {
+    // Before any training: a bad --out must not cost a whole run (or hang after it).
+    const dir = prepareOutputDir(command.outDir);
     let report: SuiteReport;
     if (command.from != null) {
       const earlier = readJsonReport(command.from);
-      report = {...earlier, ...findings(earlier.runs, earlier.options)};
+      report = {...earlier, ...findings(earlier.runs, earlier.options, earlier.workloads)};
     } else {
       report = await runSuite(command.options, {
         onProgress: command.quiet ? undefined : progress,
@@ -300,11 +333,10 @@ export async function main(
     report = {...report, command: commandLine};
     progress.done();
     io.stdout.write(`\n${formatTable(report)}\n\n`);
-    const dir = resolve(command.outDir);
     const jsonPath = writeJsonReport(report, dir);
     const htmlPath = writeHtmlReport(report, dir);
     const mdPath = join(dir, 'report.md');
-    writeFileSync(mdPath, formatMarkdown(report, commandLine));
+    writeFileAtomic(mdPath, formatMarkdown(report, commandLine));
     io.stdout.write(`Wrote ${jsonPath}\n      ${htmlPath}\n      ${mdPath}\n`);
     return 0;
   } catch (err) {
@@ -312,7 +344,8 @@ export async function main(
     const usage =
       err instanceof TypeError ||
       err instanceof RangeError ||
-      (err as Error)?.name === 'BackendUnavailableError';
+      (err as Error)?.name === 'BackendUnavailableError' ||
+      (err as Error)?.name === 'ReportFileError';
     io.stderr.write(
       `${usage ? '' : `${NAME}: run failed: `}${err instanceof Error ? (usage ? err.message : err.stack) : String(err)}\n`,
     );

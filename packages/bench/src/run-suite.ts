@@ -2,7 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import {registerAmpKernels} from '@tfjs-amp/kernels';
 import {setupBackend} from './backends.js';
 import {machineInfo} from './measure/machine.js';
-import {type ResolvedSuiteOptions, type SuiteOptions, resolveSuiteOptions} from './options.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  type ResolvedSuiteOptions,
+  type SuiteOptions,
+  resolveSuiteOptions,
+} from './options.js';
 import {findings} from './report/findings.js';
 import {
   REPORT_SCHEMA_VERSION,
@@ -40,6 +45,13 @@ function smallGradientVariants(): RunVariant[] {
   ];
 }
 
+/** Accuracy of always predicting the most common held-out class. */
+function chanceAccuracy(labels: Int32Array, classes: number): number {
+  const counts = new Array<number>(Math.max(classes, 1)).fill(0);
+  for (const label of labels) counts[label] = (counts[label] ?? 0) + 1;
+  return labels.length === 0 ? 0 : Math.max(...counts) / labels.length;
+}
+
 async function runWorkload(
   workload: Workload,
   index: number,
@@ -59,12 +71,13 @@ async function runWorkload(
     const parameters = probe.countParams();
     probe.dispose();
     const nTrain = data.xTrain.shape[0]!;
-    const fullBatches = Math.floor(nTrain / o.batchSize);
+    const batchSize = o.batchSize ?? workload.batchSize ?? DEFAULT_BATCH_SIZE;
+    const fullBatches = Math.floor(nTrain / batchSize);
     const stepsPerEpoch = Math.min(o.stepsPerEpoch ?? fullBatches, fullBatches);
     if (stepsPerEpoch < 1) {
       throw new RangeError(
         `tfjs-amp-bench: workload '${workload.name}' has ${nTrain} training examples, fewer than ` +
-          `one batch (${o.batchSize}); lower --batch or raise --train.`,
+          `one batch (${batchSize}); lower --batch or raise --train.`,
       );
     }
     const common = {
@@ -74,7 +87,7 @@ async function runWorkload(
       initialWeights,
       epochs: o.epochs,
       stepsPerEpoch,
-      batchSize: o.batchSize,
+      batchSize,
       seed: o.seed,
       warmupSteps: o.warmupSteps,
       chunkSteps: o.chunkSteps,
@@ -110,6 +123,8 @@ async function runWorkload(
       trainExamples: nTrain,
       testExamples: data.xTest.shape[0]!,
       stepsPerEpoch,
+      batchSize,
+      chanceAccuracy: chanceAccuracy(testLabels, data.yTest.shape[1] ?? 1),
     };
     return {report, runs};
   } finally {
@@ -156,7 +171,7 @@ export async function runSuite(
     workloadReports.push(result.report);
     runs.push(...result.runs);
   }
-  const {parity, notes} = findings(runs, o);
+  const {parity, notes} = findings(runs, o, workloadReports);
   const cpu = process.cpuUsage(cpuStart);
   return {
     tool: '@tfjs-amp/bench',

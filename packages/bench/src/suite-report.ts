@@ -112,6 +112,13 @@ export interface WorkloadReport {
   readonly trainExamples: number;
   readonly testExamples: number;
   readonly stepsPerEpoch: number;
+  /** Examples per batch this workload trained with (absent in reports before it varied). */
+  readonly batchSize?: number;
+  /**
+   * Held-out accuracy of always predicting the most common class (0.1 for ten balanced
+   * classes): what "learned" is measured against. Absent in older reports.
+   */
+  readonly chanceAccuracy?: number;
 }
 
 /** One accuracy-parity check: a configuration against float32, same workload and scenario. */
@@ -123,6 +130,14 @@ export interface ParityCheck {
   /** |delta| ≤ tolerancePp. */
   readonly withinTolerance: boolean;
   readonly tolerancePp: number;
+  /**
+   * Whether float32 itself trained (finite loss that fell, held-out accuracy well above chance;
+   * see `baselineLearned`). Parity with a float32 run that did not train proves nothing, so the
+   * suite's verdict is "not judged" then, whatever the delta.
+   */
+  readonly baselineLearned: boolean;
+  /** Why float32 did not count as trained, with the numbers; null when it did. */
+  readonly baselineProblem: string | null;
 }
 
 /** What `runSuite` returns and report.json holds. */

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {fakeRun} from '../../test/helpers/fake-report.js';
 import {resolveSuiteOptions} from '../options.js';
-import {findings, percent, powerOfTwo, signedPp} from './findings.js';
+import {findings, parityVerdict, percent, powerOfTwo, signedPp} from './findings.js';
 
 const o = resolveSuiteOptions({epochs: 3});
 
@@ -33,6 +33,89 @@ describe('findings', () => {
     );
     expect(parity[0]!.withinTolerance).toBe(false);
     expect(notes[0]).toMatch(/^Accuracy parity NOT reached for mlp mixed_float16 .*−0\.60 pp/);
+  });
+
+  it('does not judge parity when float32 itself did not train (issue #13 defect 4)', () => {
+    const runs = [
+      fakeRun({policy: 'float32', testAccuracy: 0.1, flatLoss: true}),
+      fakeRun({policy: 'mixed_float16', testAccuracy: 0.1, flatLoss: true}),
+    ];
+    const {parity, notes} = findings(runs, o);
+    expect(parity[0]!.baselineLearned).toBe(false);
+    expect(parity[0]!.baselineProblem).toBe(
+      'its training loss did not fall (2.300 at the first step, 2.310 over the last epoch) and ' +
+        'its held-out accuracy 10.00% is not well above chance (10.00%; needs 40.00%)',
+    );
+    expect(notes[0]).toMatch(/^Accuracy parity NOT JUDGED: float32 itself did not train on mlp/);
+    expect(parityVerdict(parity).status).toBe('not-judged');
+    expect(parityVerdict(parity).text).toMatch(
+      /^Parity: NOT JUDGED: float32 itself did not train \(mlp: /,
+    );
+  });
+
+  it('does not judge parity when float32 diverged, or sits at chance with a falling loss', () => {
+    const diverged = findings(
+      [fakeRun({policy: 'float32', diverged: true}), fakeRun({policy: 'mixed_bfloat16'})],
+      o,
+    );
+    expect(diverged.parity[0]!.baselineProblem).toBe('its training loss was NaN or infinite');
+    // Chance comes from the workload: 60% on a two-class task where one class is 55% is not enough.
+    const binary = findings(
+      [
+        fakeRun({policy: 'float32', testAccuracy: 0.6}),
+        fakeRun({policy: 'mixed_bfloat16', testAccuracy: 0.6}),
+      ],
+      o,
+      [
+        {
+          name: 'mlp',
+          description: '',
+          dataDescription: '',
+          parameters: 1,
+          trainExamples: 1,
+          testExamples: 1,
+          stepsPerEpoch: 1,
+          chanceAccuracy: 0.55,
+        },
+      ],
+    );
+    expect(binary.parity[0]!.baselineProblem).toMatch(
+      /60\.00% is not well above chance \(55\.00%; needs 70\.00%\)/,
+    );
+  });
+
+  it('gives PASS only when float32 trained and every policy is within tolerance', () => {
+    const {parity} = findings(
+      [fakeRun({policy: 'float32'}), fakeRun({policy: 'mixed_bfloat16', testAccuracy: 0.952})],
+      o,
+    );
+    expect(parity[0]!.baselineLearned).toBe(true);
+    expect(parityVerdict(parity).status).toBe('pass');
+  });
+
+  it('says the small-gradient ablation shows nothing when float32 did not train in it', () => {
+    const {notes} = findings(
+      [
+        fakeRun({policy: 'float32'}),
+        fakeRun({
+          scenario: 'small-gradients',
+          policy: 'float32',
+          testAccuracy: 0.1,
+          flatLoss: true,
+        }),
+        fakeRun({scenario: 'small-gradients', policy: 'mixed_float16', testAccuracy: 0.1}),
+        fakeRun({
+          scenario: 'small-gradients',
+          policy: 'mixed_float16',
+          lossScaling: 'none',
+          testAccuracy: 0.1,
+        }),
+      ],
+      o,
+    );
+    expect(notes.find((n) => n.startsWith('Ablation, small gradients'))).toMatch(
+      /NOT JUDGED: with the loss multiplied by 2\^-20, float32 itself did not train/,
+    );
   });
 
   it('describes both ablations with the measured numbers', () => {

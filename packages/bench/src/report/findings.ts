@@ -1,23 +1,19 @@
 import type {ResolvedSuiteOptions} from '../options.js';
-import {PARITY_TOLERANCE_PP, type ParityCheck, type RunReport} from '../suite-report.js';
+
+/** Options as a report stores them (workloads by name). */
+type SuiteReportOptions = SuiteReport['options'];
+import {
+  PARITY_TOLERANCE_PP,
+  type ParityCheck,
+  type RunReport,
+  type SuiteReport,
+  type WorkloadReport,
+} from '../suite-report.js';
 import {defaultLossScaling} from '../variants.js';
+import {DEFAULT_CHANCE_ACCURACY, type LearnedCheck, baselineLearned} from './baseline-learned.js';
+import {percent, powerOfTwo, signedPp} from './format-numbers.js';
 
-/** `97.25%`. */
-export function percent(fraction: number): string {
-  return `${(fraction * 100).toFixed(2)}%`;
-}
-
-/** `+0.15 pp`, `−0.40 pp`. */
-export function signedPp(pp: number): string {
-  const sign = pp > 0 ? '+' : pp < 0 ? '−' : '±';
-  return `${sign}${Math.abs(pp).toFixed(2)} pp`;
-}
-
-/** `2^-20` for exact powers of two, else the number. */
-export function powerOfTwo(x: number): string {
-  const e = Math.log2(x);
-  return Number.isInteger(e) ? `2^${e}` : String(x);
-}
+export {percent, powerOfTwo, signedPp};
 
 /** `a–b` with `digits` decimals, or one number when all are equal. */
 function range(values: readonly number[], digits: number): string {
@@ -37,15 +33,68 @@ function find(
   );
 }
 
+/** The suite's parity verdict: `not-judged` when some float32 baseline did not train. */
+export type ParityStatus = 'pass' | 'fail' | 'not-judged';
+
+/**
+ * The overall parity verdict of `parity` and one line saying it: PASS only when every float32
+ * baseline trained and every mixed policy is within tolerance; NOT JUDGED, naming the workload and
+ * why, when a float32 baseline did not train; FAIL naming the configurations otherwise.
+ * @example parityVerdict(report.parity).text // 'Parity: PASS (every mixed policy within ±0.5 pp of float32)'
+ */
+export function parityVerdict(parity: readonly ParityCheck[]): {
+  status: ParityStatus;
+  text: string;
+} {
+  // Checks read from reports older than the field lack it; the CLI recomputes them for --from.
+  const untrained = parity.filter((p) => p.baselineLearned === false);
+  if (untrained.length > 0) {
+    const seen = new Set<string>();
+    const why = untrained
+      .filter((p) => !seen.has(p.workload) && seen.add(p.workload))
+      .map((p) => `${p.workload}: ${p.baselineProblem}`)
+      .join('; ');
+    return {
+      status: 'not-judged',
+      text: `Parity: NOT JUDGED: float32 itself did not train (${why}), so matching it proves nothing`,
+    };
+  }
+  const failed = parity.filter((p) => !p.withinTolerance);
+  return failed.length === 0
+    ? {
+        status: 'pass',
+        text: `Parity: PASS (every mixed policy within ±${PARITY_TOLERANCE_PP} pp of float32)`,
+      }
+    : {
+        status: 'fail',
+        text: `Parity: FAIL for ${failed.map((p) => `${p.workload}/${p.variant}`).join(', ')}`,
+      };
+}
+
 /**
  * The parity checks (every default-scenario `mixed_*` configuration with its default loss
  * scaling, against float32) and plain-language notes on parity, the loss-scaling ablation, speed
- * and memory, all derived from the measured runs.
+ * and memory, all derived from the measured runs. Parity counts only where float32 itself
+ * trained ({@link baselineLearned}); otherwise the checks and notes say float32 did not learn.
+ * @param workloads the workload reports, for each one's chance accuracy (default 0.1 where absent).
  */
 export function findings(
   runs: readonly RunReport[],
-  o: ResolvedSuiteOptions,
+  o: ResolvedSuiteOptions | SuiteReportOptions,
+  workloadReports: readonly WorkloadReport[] = [],
 ): {parity: ParityCheck[]; notes: string[]} {
+  const learned = new Map<string, LearnedCheck>();
+  const baselineOf = (workload: string, scenario: RunReport['scenario']): LearnedCheck | null => {
+    const key = `${workload}/${scenario}`;
+    if (!learned.has(key)) {
+      const base = find(runs, workload, scenario, 'float32');
+      if (base == null) return null;
+      const chance =
+        workloadReports.find((w) => w.name === workload)?.chanceAccuracy ?? DEFAULT_CHANCE_ACCURACY;
+      learned.set(key, baselineLearned(base, chance));
+    }
+    return learned.get(key)!;
+  };
   const parity: ParityCheck[] = runs
     .filter(
       (r) =>
@@ -63,10 +112,25 @@ export function findings(
       // difference (0.955 − 0.95 is 0.50000000000000044 pp).
       withinTolerance: Math.abs(r.accuracyDeltaPp!) <= PARITY_TOLERANCE_PP + 1e-9,
       tolerancePp: PARITY_TOLERANCE_PP,
+      baselineLearned: baselineOf(r.workload, r.scenario)?.learned ?? false,
+      baselineProblem:
+        baselineOf(r.workload, r.scenario) == null
+          ? 'no float32 run'
+          : baselineOf(r.workload, r.scenario)!.problem,
     }));
 
   const notes: string[] = [];
-  if (parity.length > 0) {
+  const untrained = parity.filter((p) => !p.baselineLearned);
+  if (untrained.length > 0) {
+    const ws = [...new Set(untrained.map((p) => p.workload))];
+    notes.push(
+      `Accuracy parity NOT JUDGED: float32 itself did not train on ${ws
+        .map((w) => `${w} (${untrained.find((p) => p.workload === w)!.baselineProblem})`)
+        .join('; ')}. ` +
+        'Matching an untrained float32 proves nothing about mixed precision. Check the model ' +
+        '(softmax output, finite weights), the learning rate and the number of steps.',
+    );
+  } else if (parity.length > 0) {
     const failed = parity.filter((p) => !p.withinTolerance);
     const list = parity
       .map((p) => `${p.workload} ${p.variant} ${signedPp(p.accuracyDeltaPp)}`)
@@ -102,7 +166,15 @@ export function findings(
     const f32 = find(runs, w, 'small-gradients', 'float32');
     const sgWith = find(runs, w, 'small-gradients', 'mixed_float16');
     const sgWithout = find(runs, w, 'small-gradients', 'mixed_float16:no-loss-scaling');
-    if (f32 != null && sgWith != null && sgWithout != null) {
+    const sgBaseline = f32 == null ? null : baselineOf(w, 'small-gradients');
+    if (f32 != null && sgBaseline != null && !sgBaseline.learned) {
+      notes.push(
+        `Ablation, small gradients (${w}): NOT JUDGED: with the loss multiplied by ` +
+          `${powerOfTwo(o.smallGradientScale)}, float32 itself did not train ` +
+          `(${sgBaseline.problem}), so the scenario says nothing about float16. Use a larger ` +
+          '--small-gradient-scale (2^-20 is the default).',
+      );
+    } else if (f32 != null && sgWith != null && sgWithout != null) {
       const scale = sgWith.lossScale;
       notes.push(
         `Ablation, small gradients (${w}): the loss is multiplied by ${powerOfTwo(o.smallGradientScale)} ` +

@@ -1,9 +1,10 @@
-import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {PARITY_TOLERANCE_PP, type SuiteReport} from '../suite-report.js';
-import {percent, signedPp} from './findings.js';
+import {parityVerdict} from './findings.js';
+import {percent, signedPp} from './format-numbers.js';
 import {HTML_CLIENT_SCRIPT} from './html-client.js';
 import {toJson} from './json.js';
+import {prepareOutputDir, writeFileAtomic} from './output-files.js';
 import {describeRun, megabytes, runGroups} from './table.js';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -51,12 +52,15 @@ ul.notes li{margin:4px 0}pre.error{color:#c92a2a;white-space:pre-wrap}
  */
 export function renderHtml(report: SuiteReport): string {
   const failed = report.parity.filter((p) => !p.withinTolerance);
+  const verdict = parityVerdict(report.parity);
   const parity =
     report.parity.length === 0
       ? ''
-      : failed.length === 0
-        ? `<p class="pass">Accuracy parity: every mixed policy within ±${PARITY_TOLERANCE_PP} pp of float32.</p>`
-        : `<p class="fail">Accuracy parity not reached for ${escapeHtml(failed.map((p) => `${p.workload} ${p.variant} (${signedPp(p.accuracyDeltaPp)})`).join(', '))}.</p>`;
+      : verdict.status === 'not-judged'
+        ? `<p class="fail">${escapeHtml(verdict.text)}.</p>`
+        : verdict.status === 'pass'
+          ? `<p class="pass">Accuracy parity: every mixed policy within ±${PARITY_TOLERANCE_PP} pp of float32.</p>`
+          : `<p class="fail">Accuracy parity not reached for ${escapeHtml(failed.map((p) => `${p.workload} ${p.variant} (${signedPp(p.accuracyDeltaPp)})`).join(', '))}.</p>`;
   const sections = runGroups(report).map((group) => {
     const rows = group.runs
       .map((r) =>
@@ -134,10 +138,12 @@ ${sections.join('\n')}
 `;
 }
 
-/** Writes `report.html` into `dir` (created if missing) and returns its path. */
+/**
+ * Writes `report.html` into `dir` (created if missing) atomically and returns its path.
+ * @throws ReportFileError when `dir` cannot be created or written (see {@link prepareOutputDir}).
+ */
 export function writeHtmlReport(report: SuiteReport, dir: string): string {
-  mkdirSync(dir, {recursive: true});
-  const path = join(dir, 'report.html');
-  writeFileSync(path, renderHtml(report));
+  const path = join(prepareOutputDir(dir), 'report.html');
+  writeFileAtomic(path, renderHtml(report));
   return path;
 }

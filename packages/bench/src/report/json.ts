@@ -1,6 +1,7 @@
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {REPORT_SCHEMA_VERSION, type RunReport, type SuiteReport} from '../suite-report.js';
+import {ReportFileError, prepareOutputDir, writeFileAtomic} from './output-files.js';
 
 /**
  * The report as JSON text. Non-finite numbers (a diverged loss) become `null`, as JSON has no
@@ -10,11 +11,14 @@ export function toJson(report: SuiteReport): string {
   return `${JSON.stringify(report, (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`;
 }
 
-/** Writes `report.json` into `dir` (created if missing) and returns its path. */
+/**
+ * Writes `report.json` into `dir` (created if missing) atomically (temporary file, then rename)
+ * and returns its path.
+ * @throws ReportFileError when `dir` cannot be created or written (see {@link prepareOutputDir}).
+ */
 export function writeJsonReport(report: SuiteReport, dir: string): string {
-  mkdirSync(dir, {recursive: true});
-  const path = join(dir, 'report.json');
-  writeFileSync(path, toJson(report));
+  const path = join(prepareOutputDir(dir), 'report.json');
+  writeFileAtomic(path, toJson(report));
   return path;
 }
 
@@ -38,16 +42,66 @@ function restoreNaN(run: RunReport): RunReport {
   };
 }
 
+const FIX = 'Pass the report.json an earlier tfjs-amp-bench run wrote into its --out folder.';
+
 /**
  * Reads a report.json written by {@link writeJsonReport} (`null` numbers become NaN again).
- * @throws TypeError when the file is not a tfjs-amp bench report of this schema version.
+ * @throws ReportFileError when the file is missing or unreadable, is not JSON (truncated or
+ *   edited), or is not a tfjs-amp bench report of this schema version; the message names the
+ *   file and the problem.
+ * @example readJsonReport('tfjs-amp-report/report.json').runs.length
  */
 export function readJsonReport(path: string): SuiteReport {
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as SuiteReport;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : String(code);
+    throw new ReportFileError(`--from: cannot read '${path}': ${why}. ${FIX}`);
+  }
+  let parsed: SuiteReport;
+  try {
+    parsed = JSON.parse(text) as SuiteReport;
+  } catch (err) {
+    throw new ReportFileError(
+      `--from: '${path}' is not valid JSON (${text.length} characters; truncated or edited?): ` +
+        `${(err as Error).message}. ${FIX}`,
+    );
+  }
   if (parsed?.tool !== '@tfjs-amp/bench' || parsed.schemaVersion !== REPORT_SCHEMA_VERSION) {
-    throw new TypeError(
-      `readJsonReport: ${path} is not a @tfjs-amp/bench report of schema version ` +
-        `${REPORT_SCHEMA_VERSION}; got tool ${JSON.stringify(parsed?.tool)}, version ${JSON.stringify(parsed?.schemaVersion)}.`,
+    throw new ReportFileError(
+      `--from: '${path}' is not a @tfjs-amp/bench report of schema version ` +
+        `${REPORT_SCHEMA_VERSION}; got tool ${JSON.stringify(parsed?.tool)}, version ` +
+        `${JSON.stringify(parsed?.schemaVersion)}. ${FIX}`,
+    );
+  }
+  const missing = (['runs', 'workloads'] as const)
+    .filter((k) => !Array.isArray(parsed[k]))
+    .concat(
+      (['options', 'machine'] as const).filter(
+        (k) => parsed[k] == null || typeof parsed[k] !== 'object',
+      ) as never[],
+    );
+  const badRun = Array.isArray(parsed.runs)
+    ? parsed.runs.findIndex(
+        (r) =>
+          r == null ||
+          typeof r !== 'object' ||
+          r.stepTime == null ||
+          r.memory == null ||
+          r.curves == null ||
+          !Array.isArray(r.curves.loss),
+      )
+    : -1;
+  if (missing.length > 0 || badRun >= 0) {
+    throw new ReportFileError(
+      `--from: '${path}' is an incomplete report: ` +
+        (missing.length > 0
+          ? `missing ${missing.join(', ')}`
+          : `run ${badRun} lacks its measurements`) +
+        `. ${FIX}`,
     );
   }
   return {...parsed, runs: parsed.runs.map(restoreNaN)};

@@ -18,6 +18,8 @@ const report = fakeReport(
         accuracyDeltaPp: -0.3,
         withinTolerance: true,
         tolerancePp: 0.5,
+        baselineLearned: true,
+        baselineProblem: null,
       },
     ],
   },

@@ -1,11 +1,7 @@
 import {describeMachine} from '../measure/machine.js';
-import {
-  PARITY_TOLERANCE_PP,
-  type RunReport,
-  type ScenarioName,
-  type SuiteReport,
-} from '../suite-report.js';
-import {percent, powerOfTwo, signedPp} from './findings.js';
+import type {RunReport, ScenarioName, SuiteReport} from '../suite-report.js';
+import {parityVerdict} from './findings.js';
+import {percent, powerOfTwo, signedPp} from './format-numbers.js';
 
 /** One table column: header, alignment, and how a run renders in it. */
 interface Column {
@@ -122,11 +118,21 @@ function renderText(columns: readonly Column[], runs: readonly RunReport[]): str
   ];
 }
 
+/** `batch 64`, or each workload's own: `batch 256 (w1), 512 (w4)`. */
+export function describeBatch(report: SuiteReport): string {
+  const o = report.options;
+  if (o.batchSize != null) return `batch ${o.batchSize}`;
+  const sizes = report.workloads.map((w) => ({name: w.name, batch: w.batchSize ?? '?'}));
+  const distinct = [...new Set(sizes.map((s) => s.batch))];
+  if (distinct.length <= 1) return `batch ${distinct[0] ?? '?'}`;
+  return `batch ${sizes.map((s) => `${s.batch} (${s.name})`).join(', ')}`;
+}
+
 /** The header line: suite size, seeds and the machine. */
 export function describeRun(report: SuiteReport): string {
   const o = report.options;
   return (
-    `${o.suite} suite: ${o.epochs} epoch(s), batch ${o.batchSize}, seed ${o.seed}, ` +
+    `${o.suite} suite: ${o.epochs} epoch(s), ${describeBatch(report)}, seed ${o.seed}, ` +
     `${o.warmupSteps} warm-up steps left out of timings · ${(report.durationMs / 1000).toFixed(0)} s ` +
     `(CPU ${(report.cpuMs / 1000).toFixed(0)} s, load average ${report.machine.loadAverage[0] ?? '?'})\n` +
     describeMachine(report.machine)
@@ -143,14 +149,7 @@ export function formatTable(report: SuiteReport): string {
   for (const group of runGroups(report)) {
     out.push(group.title, ...renderText(COLUMNS, group.runs), '');
   }
-  const failed = report.parity.filter((p) => !p.withinTolerance);
-  if (report.parity.length > 0) {
-    out.push(
-      failed.length === 0
-        ? `Parity: PASS (every mixed policy within ±${PARITY_TOLERANCE_PP} pp of float32)`
-        : `Parity: FAIL for ${failed.map((p) => `${p.workload}/${p.variant}`).join(', ')}`,
-    );
-  }
+  if (report.parity.length > 0) out.push(parityVerdict(report.parity).text);
   for (const note of report.notes) out.push(`• ${note}`);
   return out.join('\n');
 }
@@ -167,7 +166,7 @@ export function formatMarkdown(report: SuiteReport, command?: string): string {
   const o = report.options;
   const out: string[] = [
     `Measured on ${describeMachine(report.machine)}; ${o.epochs} epoch(s) of ` +
-      `${report.workloads[0]?.stepsPerEpoch ?? '?'} steps (batch ${o.batchSize}, seed ${o.seed}), ` +
+      `${report.workloads[0]?.stepsPerEpoch ?? '?'} steps (${describeBatch(report)}, seed ${o.seed}), ` +
       `${report.createdAt.slice(0, 10)}, ${(report.durationMs / 1000).toFixed(0)} s in all ` +
       `(CPU ${(report.cpuMs / 1000).toFixed(0)} s, load average ${report.machine.loadAverage[0] ?? '?'}).` +
       (command ? ` Reproduce: \`${command}\`.` : ''),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {MNIST_TOTAL} from '../data/mnist.js';
 import {deriveSeed} from '../internal/prng.js';
 import {MNIST_DATA_DESCRIPTION, mnistData} from './mnist-tensors.js';
 import type {Workload} from './workload.js';
@@ -12,6 +13,7 @@ export const cnnWorkload: Workload = Object.freeze<Workload>({
   name: 'cnn',
   description: 'Conv3x3x8-MaxPool-Conv3x3x16-MaxPool-Dense10, ReLU, softmax',
   dataDescription: MNIST_DATA_DESCRIPTION,
+  maxExamples: MNIST_TOTAL,
   learningRate: 2e-3,
   buildModel(seed: number): tf.LayersModel {
     const init = (i: number) => tf.initializers.glorotUniform({seed: deriveSeed(seed, i)});

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {MNIST_TOTAL} from '../data/mnist.js';
 import {deriveSeed} from '../internal/prng.js';
 import {MNIST_DATA_DESCRIPTION, mnistData} from './mnist-tensors.js';
 import type {Workload} from './workload.js';
@@ -11,6 +12,7 @@ export const mlpWorkload: Workload = Object.freeze<Workload>({
   name: 'mlp',
   description: `Dense 784-${MLP_UNITS.join('-')}-10, ReLU, softmax`,
   dataDescription: MNIST_DATA_DESCRIPTION,
+  maxExamples: MNIST_TOTAL,
   learningRate: 1e-3,
   buildModel(seed: number): tf.LayersModel {
     const model = tf.sequential({name: 'mlp'});

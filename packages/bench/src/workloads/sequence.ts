@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {MNIST_TOTAL} from '../data/mnist.js';
 import {deriveSeed} from '../internal/prng.js';
 import {MNIST_DATA_DESCRIPTION, mnistData} from './mnist-tensors.js';
 import type {Workload} from './workload.js';
@@ -17,6 +18,7 @@ export const sequenceWorkload: Workload = Object.freeze<Workload>({
   name: 'sequence',
   description: `LSTM(${SEQUENCE_UNITS}) over 28 rows of 28 pixels, Dense 10 softmax`,
   dataDescription: `${MNIST_DATA_DESCRIPTION}, read row by row as 28-step sequences`,
+  maxExamples: MNIST_TOTAL,
   learningRate: 5e-3,
   buildModel(seed: number): tf.LayersModel {
     const model = tf.sequential({name: 'sequence'});

@@ -49,6 +49,17 @@ export interface Workload {
   readonly dataDescription: string;
   /** Adam learning rate. */
   readonly learningRate: number;
+  /**
+   * Examples per batch when the suite's `batchSize` (`--batch`) is not given. Default 64.
+   * Large models set their own (`w1`: 256, `w4`: 512), as the step time only means something at
+   * the batch size the model is trained with.
+   */
+  readonly batchSize?: number;
+  /**
+   * Training plus held-out examples the data source holds (MNIST: 10,000); absent when it can
+   * make any number (synthetic data).
+   */
+  readonly maxExamples?: number;
   /** Builds a new, uncompiled model. The same seed must give the same initial weights. */
   buildModel(seed: number): tf.LayersModel | Promise<tf.LayersModel>;
   /** Loads the data as tensors; the bench disposes them when the workload is done. */

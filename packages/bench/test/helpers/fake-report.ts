@@ -13,6 +13,8 @@ export interface FakeRun {
   medianMs?: number;
   steps?: number;
   diverged?: boolean;
+  /** A flat loss curve (a run that did not train) instead of a decreasing one. */
+  flatLoss?: boolean;
 }
 
 /** A RunReport with a decreasing loss curve of `steps` points (NaN from the middle when diverged). */
@@ -22,7 +24,7 @@ export function fakeRun(f: FakeRun): RunReport {
   const steps = f.steps ?? 40;
   const medianMs = f.medianMs ?? 10;
   const loss = Array.from({length: steps}, (_, i) =>
-    f.diverged && i >= steps / 2 ? Number.NaN : 2.3 * Math.exp(-i / 15) + 0.05,
+    f.diverged && i >= steps / 2 ? Number.NaN : f.flatLoss ? 2.3 : 2.3 * Math.exp(-i / 15) + 0.05,
   );
   const lossScale =
     lossScaling === 'dynamic'
@@ -58,7 +60,7 @@ export function fakeRun(f: FakeRun): RunReport {
       castKernelsPerStep: policy === 'float32' ? 0 : 17,
       kernelsPerStep: 200,
     },
-    finalTrainLoss: f.diverged ? Number.NaN : 0.12,
+    finalTrainLoss: f.diverged ? Number.NaN : f.flatLoss ? 2.31 : 0.12,
     testLoss: 0.2,
     testAccuracy: f.testAccuracy ?? 0.95,
     accuracyDeltaPp: policy === 'float32' ? null : ((f.testAccuracy ?? 0.95) - 0.95) * 100,
@@ -109,6 +111,8 @@ export function fakeReport(runs: RunReport[], extra: Partial<SuiteReport> = {}):
       trainExamples: 8000,
       testExamples: 2000,
       stepsPerEpoch: 125,
+      batchSize: 64,
+      chanceAccuracy: 0.1,
     })),
     runs,
     parity: [],
