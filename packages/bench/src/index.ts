@@ -48,6 +48,7 @@ export {
   modelDirectoryHandler,
   readModelArtifacts,
 } from './io/model-files.js';
+export type {ReadModelOptions} from './io/model-files.js';
 
 // Measurements
 export {quantile, samplesPerSecond, summarizeStepTimes} from './measure/step-time.js';

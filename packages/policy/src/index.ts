@@ -31,4 +31,11 @@ export {
   restorePolicy,
   saveModelWithPolicy,
 } from './serialization.js';
-export type {PolicyRecord, SavedWeightFormat, SaveWithPolicyOptions} from './serialization.js';
+export type {
+  LoadWithPolicyOptions,
+  PolicyRecord,
+  SavedWeightFormat,
+  SaveWithPolicyOptions,
+} from './serialization.js';
+export {checkWeightData} from './serialization-check.js';
+export type {CheckWeightDataOptions, WeightFile} from './serialization-check.js';

@@ -5,6 +5,7 @@ import {describeValue, invalidChoice, wrongType} from './internal/errors.js';
 import {isLayer, type Layer} from './internal/layer-walk.js';
 import {POLICY_METADATA_KEY, readPolicyMetadata} from './internal/metadata.js';
 import {isPolicyName, type PolicyName} from './policy.js';
+import {checkWeightData, type WeightFile} from './serialization-check.js';
 
 export {POLICY_METADATA_KEY} from './internal/metadata.js';
 
@@ -87,17 +88,97 @@ export function restorePolicy<T extends Layer>(model: T): T {
   });
 }
 
+/** Options of {@link loadLayersModelWithPolicy}: tfjs's own load options, plus the checks. */
+export interface LoadWithPolicyOptions extends tf.io.LoadOptions {
+  /**
+   * Load weights that hold NaN or ±Inf. Default `false`: such a model predicts NaN and cannot
+   * train, and all-NaN weights are what a corrupt file (overwritten with 0xFF bytes) decodes to,
+   * so the load is refused with an error naming the weight.
+   */
+  allowNonFiniteWeights?: boolean;
+}
+
+/** How errors name the model: its path or URL, else the handler's kind. */
+function sourceName(pathOrIOHandler: string | tf.io.IOHandler): string {
+  if (typeof pathOrIOHandler === 'string') return `'${pathOrIOHandler}'`;
+  const path = (pathOrIOHandler as {path?: unknown}).path;
+  if (typeof path === 'string') return `'${path}'`;
+  if (Array.isArray(path) && typeof path[0] === 'string') return `'${path[0]}'`;
+  return 'the model of the given IOHandler';
+}
+
+/**
+ * The weight files of a handler reading a model.json from disk (tfjs-node's `file://` handler
+ * keeps the file's path in `path`), with their sizes, so errors can name the file a weight is in.
+ * Best effort: undefined outside Node or when anything cannot be read.
+ */
+async function weightFilesOnDisk(handler: tf.io.IOHandler): Promise<WeightFile[] | undefined> {
+  const path = (handler as {path?: unknown}).path;
+  const node = (globalThis as {process?: {versions?: {node?: string}}}).process?.versions?.node;
+  if (node == null || typeof path !== 'string' || !path.endsWith('.json')) return undefined;
+  try {
+    // Variable specifiers: bundlers for the browser must not try to resolve Node's modules.
+    const fsName = 'node:fs';
+    const pathName = 'node:path';
+    const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
+    const paths = (await import(/* @vite-ignore */ pathName)) as typeof import('node:path');
+    const json = JSON.parse(fs.readFileSync(path, 'utf8')) as tf.io.ModelJSON;
+    return (json.weightsManifest ?? []).flatMap((group) =>
+      group.paths.map((relative) => {
+        const file = paths.join(paths.dirname(path), relative);
+        return {path: file, byteLength: fs.statSync(file).size};
+      }),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `tf.loadLayersModel` followed by {@link restorePolicy}: loads a model saved with a policy and
- * puts the policy back on.
+ * puts the policy back on. Before tfjs builds the model, the weight data is checked with
+ * {@link checkWeightData}: a truncated or oversized weight file, or NaN/±Inf weights (unless
+ * `allowNonFiniteWeights`), is refused with an error naming the model, the weight and, for
+ * `file://` paths on tfjs-node, the weight file. A failed load leaves no tensors behind.
+ * @throws Error for corrupt weight data (see above); TypeError when the saved policy record is
+ *   malformed; tfjs's own errors for an unreadable model.json.
  * @example
  * const model = await loadLayersModelWithPolicy('file://./model/model.json');
  */
 export async function loadLayersModelWithPolicy(
   pathOrIOHandler: string | tf.io.IOHandler,
-  options?: tf.io.LoadOptions,
+  options: LoadWithPolicyOptions = {},
 ): Promise<tf.LayersModel> {
-  return restorePolicy(await tf.loadLayersModel(pathOrIOHandler, options));
+  const {allowNonFiniteWeights = false, ...loadOptions} = options;
+  let handler: string | tf.io.IOHandler = pathOrIOHandler;
+  if (typeof handler === 'string') {
+    const handlers = tf.io.getLoadHandlers(handler, loadOptions);
+    // None or several: tfjs's own error explains it better.
+    if (handlers.length === 1) handler = handlers[0]!;
+  }
+  let checked: string | tf.io.IOHandler = handler;
+  if (typeof handler !== 'string' && typeof handler.load === 'function') {
+    const inner = handler;
+    checked = {
+      load: async () => {
+        const artifacts = await inner.load!();
+        checkWeightData(artifacts, {
+          caller: 'loadLayersModelWithPolicy',
+          source: sourceName(pathOrIOHandler),
+          weightFiles: await weightFilesOnDisk(inner),
+          allowNonFiniteWeights,
+        });
+        return artifacts;
+      },
+    };
+  }
+  const model = await tf.loadLayersModel(checked, loadOptions);
+  try {
+    return restorePolicy(model);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
 }
 
 /** Storage formats for saved weights. */
