@@ -1,0 +1,204 @@
+// Error bounds for comparing two float32 implementations of an optimizer's formula (tfjs's ops
+// and TensorFlow's fused kernel) over many steps. Each bound follows one element in float64: the
+// exact trajectory (with the float32 hyperparameters and bias-correction powers both sides use)
+// and how far a float32 evaluation can drift from it, from u = 2^-24 per rounding and the
+// representation error of each coefficient such as (1 - beta). Two implementations can differ by
+// twice that drift.
+
+/** Unit roundoff of float32. */
+export const U = 2 ** -24;
+const f32 = Math.fround;
+
+/** Relative error of the coefficient `1 - b` as either side forms it from the float32 `b`. */
+function oneMinusError(b: number): number {
+  const exact = 1 - b;
+  const tfjsForm = f32(1 - b); // tfjs: JS float64 1 - beta, then a float32 scalar
+  const tfForm = 1 - f32(b); // TensorFlow: T(1) - beta in float32 (exact: Sterbenz)
+  return Math.max(Math.abs(tfjsForm - exact), Math.abs(tfForm - exact)) / exact + U;
+}
+
+/** One element's reference trajectory and drift bound; `step(g)` advances it by one update. */
+export interface ElementBound {
+  step(g: number): void;
+  /** The exact value of the variable. */
+  readonly value: number;
+  /** How far one float32 implementation can be from `value`. */
+  readonly drift: number;
+  /** Sum of |update| over the steps so far (how far the variable moved in total). */
+  readonly travelled: number;
+}
+
+/** Adam as tfjs defines it, `var -= lr * m̂ / (sqrt(v̂) + eps)`, with tfjs's float32 powers. */
+export function adamBound(
+  x0: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+): ElementBound {
+  const d1 = oneMinusError(beta1);
+  const d2 = oneMinusError(beta2);
+  let m = 0;
+  let v = 0;
+  let em = 0;
+  let ev = 0;
+  let x = x0;
+  let ex = 0;
+  let travelled = 0;
+  let p1 = f32(beta1);
+  let p2 = f32(beta2);
+  return {
+    step(g) {
+      const mNew = beta1 * m + (1 - beta1) * g;
+      const vNew = beta2 * v + (1 - beta2) * g * g;
+      em = beta1 * em + (1 - beta1) * Math.abs(g) * d1 + 4 * U * (Math.abs(m) + Math.abs(g));
+      ev = beta2 * ev + (1 - beta2) * g * g * d2 + 4 * U * (v + g * g);
+      m = mNew;
+      v = vNew;
+      const mh = m / (1 - p1);
+      const vh = v / (1 - p2);
+      const dm = em / (1 - p1);
+      const dv = ev / (1 - p2);
+      const s = Math.sqrt(vh);
+      const ds = s > 0 ? Math.min(dv / (2 * s), Math.sqrt(dv)) : Math.sqrt(dv);
+      const denom = s + eps;
+      const update = (lr * mh) / denom;
+      const eUpdate =
+        lr * (dm / denom + (Math.abs(mh) * ds) / (denom * Math.max(denom - ds, eps))) +
+        12 * U * Math.abs(update);
+      x -= update;
+      ex += eUpdate + U * Math.abs(x);
+      travelled += Math.abs(update);
+      p1 = f32(p1 * f32(beta1));
+      p2 = f32(p2 * f32(beta2));
+    },
+    get value() {
+      return x;
+    },
+    get drift() {
+      return ex;
+    },
+    get travelled() {
+      return travelled;
+    },
+  };
+}
+
+/** RMSProp (not centered): `ms = ρ ms + (1-ρ) g²; mom = μ mom + lr g / sqrt(ms + eps); var -= mom`. */
+export function rmspropBound(
+  x0: number,
+  lr: number,
+  decay: number,
+  momentum: number,
+  eps: number,
+): ElementBound {
+  const d = oneMinusError(decay);
+  let ms = 0;
+  let ems = 0;
+  let mom = 0;
+  let emom = 0;
+  let x = x0;
+  let ex = 0;
+  let travelled = 0;
+  return {
+    step(g) {
+      const msNew = decay * ms + (1 - decay) * g * g;
+      ems = decay * ems + (1 - decay) * g * g * d + 4 * U * (ms + g * g);
+      ms = msNew;
+      const r = Math.sqrt(ms + eps);
+      const term = (lr * g) / r;
+      const eTerm =
+        (lr * Math.abs(g) * ems) / (2 * r * Math.max(ms + eps - ems, eps)) + 6 * U * Math.abs(term);
+      mom = momentum * mom + term;
+      emom = momentum * emom + eTerm + 4 * U * (Math.abs(mom) + Math.abs(term));
+      x -= mom;
+      ex += emom + U * Math.abs(x);
+      travelled += Math.abs(mom);
+    },
+    get value() {
+      return x;
+    },
+    get drift() {
+      return ex;
+    },
+    get travelled() {
+      return travelled;
+    },
+  };
+}
+
+/** Adamax: `m = β1 m + (1-β1) g; u = max(β2 u, |g|); var -= lr / (1 - β1^t) · m / (u + eps)`. */
+export function adamaxBound(
+  x0: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+): ElementBound {
+  const d1 = oneMinusError(beta1);
+  let m = 0;
+  let em = 0;
+  let u = 0;
+  let eu = 0;
+  let x = x0;
+  let ex = 0;
+  let travelled = 0;
+  let p1 = f32(beta1);
+  return {
+    step(g) {
+      const mNew = beta1 * m + (1 - beta1) * g;
+      em = beta1 * em + (1 - beta1) * Math.abs(g) * d1 + 4 * U * (Math.abs(m) + Math.abs(g));
+      m = mNew;
+      u = Math.max(beta2 * u, Math.abs(g));
+      eu = beta2 * eu + 2 * U * u;
+      const c = lr / (1 - p1);
+      const denom = u + eps;
+      const update = (c * m) / denom;
+      const eUpdate =
+        c * (em / denom + (Math.abs(m) * eu) / (denom * Math.max(denom - eu, eps))) +
+        10 * U * Math.abs(update);
+      x -= update;
+      ex += eUpdate + U * Math.abs(x);
+      travelled += Math.abs(update);
+      p1 = f32(p1 * f32(beta1));
+    },
+    get value() {
+      return x;
+    },
+    get drift() {
+      return ex;
+    },
+    get travelled() {
+      return travelled;
+    },
+  };
+}
+
+/**
+ * Momentum with Nesterov: `acc = μ acc + g` (the same float32 operations on both sides) and
+ * `var -= lr (g + μ acc)`, which the two sides round differently.
+ */
+export function nesterovBound(x0: number, lr: number, momentum: number): ElementBound {
+  let acc = 0;
+  let x = x0;
+  let ex = 0;
+  let travelled = 0;
+  return {
+    step(g) {
+      acc = momentum * acc + g;
+      const update = lr * (g + momentum * acc);
+      x -= update;
+      ex += 4 * U * (lr * Math.abs(g) + lr * momentum * Math.abs(acc)) + U * Math.abs(x);
+      travelled += Math.abs(update);
+    },
+    get value() {
+      return x;
+    },
+    get drift() {
+      return ex;
+    },
+    get travelled() {
+      return travelled;
+    },
+  };
+}
