@@ -29,14 +29,14 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 // ---------------------------------------------------------------------------
-// Pinned TensorFlow wheel. libtensorflow_cc.so.2 in this wheel exports the TF C
-// API and eager C API (TF_*, TFE_*) used by the tfjs-node binding, and
+// Pinned TensorFlow wheels. libtensorflow_cc.so.2 in these wheels exports the TF
+// C API and eager C API (TF_*, TFE_*) used by the tfjs-node binding, and
 // libtensorflow_framework.so.2 the TF_Tensor/TF_Status/TF_Buffer parts.
 // The library does not link libpython, so the wheel's python tag is irrelevant;
 // we pin one so the download does not depend on the local python.
 // To bump: change version/filename/sha256/size (see README "Bumping TF").
 // ---------------------------------------------------------------------------
-const TF_WHEEL = Object.freeze({
+const TF_CPU_WHEEL = Object.freeze({
   project: 'tensorflow-cpu',
   version: '2.21.0',
   implementation: 'cp',
@@ -47,6 +47,155 @@ const TF_WHEEL = Object.freeze({
   sha256: '2b847d217b02ee7731ed91431daf3250daa0196c3c94614d23be27232e6e5b6c',
   size: 273829956,
 });
+// `--gpu`: the CUDA-enabled build of the same version (PyPI's `tensorflow` on Linux). Its
+// libraries dlopen the CUDA runtime at start-up (no DT_NEEDED on CUDA) and search it along
+// their RUNPATH, which includes $ORIGIN/../nvidia/<name>/lib: the pip layout of the
+// nvidia-*-cu12 wheels, reproduced below as <tfjs-node-gpu>/deps/nvidia/<name>/lib.
+const TF_GPU_WHEEL = Object.freeze({
+  project: 'tensorflow',
+  version: '2.21.0',
+  implementation: 'cp',
+  pythonVersion: '3.11',
+  abi: 'cp311',
+  platform: 'manylinux_2_27_x86_64',
+  filename: 'tensorflow-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl',
+  sha256: '9056fbc9ba04235810b71ae6cbd958a196e8804fb53bbcffbf3e23b56155f124',
+  size: 572440367,
+});
+
+// The CUDA 12 runtime that `tensorflow[and-cuda]==2.21.0` pulls in (its Requires-Dist with
+// extra == "and-cuda"), pinned to the newest 12.x of each as pip resolved them on 2026-12-01.
+// Only `nvidia/**` minus headers is extracted. Installed with `--gpu --cuda-libs`, or with `--gpu`
+// alone when an NVIDIA driver is present (see cudaLibsWanted()).
+const CUDA_WHEELS = Object.freeze([
+  {
+    project: 'nvidia-cublas-cu12',
+    version: '12.9.3.13',
+    filename: 'nvidia_cublas_cu12-12.9.3.13-py3-none-manylinux_2_27_x86_64.whl',
+    sha256: 'd7d51055f161b317c7105ddaae90e71eda059026074ffef93cf7cde2886bfe72',
+    size: 581217458,
+  },
+  {
+    project: 'nvidia-cuda-cupti-cu12',
+    version: '12.9.79',
+    filename: 'nvidia_cuda_cupti_cu12-12.9.79-py3-none-manylinux_2_25_x86_64.whl',
+    sha256: '096bcf334f13e1984ba36685ad4c1d6347db214de03dbb6eebb237b41d9d934f',
+    size: 10814997,
+  },
+  {
+    project: 'nvidia-cuda-nvcc-cu12',
+    version: '12.9.86',
+    filename:
+      'nvidia_cuda_nvcc_cu12-12.9.86-py3-none-manylinux2010_x86_64.manylinux_2_12_x86_64.whl',
+    sha256: '5d6a0d32fdc7ea39917c20065614ae93add6f577d840233237ff08e9a38f58f0',
+    size: 40546229,
+  },
+  {
+    project: 'nvidia-cuda-nvrtc-cu12',
+    version: '12.9.86',
+    filename:
+      'nvidia_cuda_nvrtc_cu12-12.9.86-py3-none-manylinux2010_x86_64.manylinux_2_12_x86_64.whl',
+    sha256: '210cf05005a447e29214e9ce50851e83fc5f4358df8b453155d5e1918094dcb4',
+    size: 89568129,
+  },
+  {
+    project: 'nvidia-cuda-runtime-cu12',
+    version: '12.9.79',
+    filename:
+      'nvidia_cuda_runtime_cu12-12.9.79-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl',
+    sha256: '25bba2dfb01d48a9b59ca474a1ac43c6ebf7011f1b0b8cc44f54eb6ac48a96c3',
+    size: 3493179,
+  },
+  {
+    project: 'nvidia-cudnn-cu12',
+    version: '9.28.0.42',
+    filename: 'nvidia_cudnn_cu12-9.28.0.42-py3-none-manylinux_2_27_x86_64.whl',
+    sha256: '9ff58b7f36dacd0a93e89f8f2957b52466889217963701daa15e577317cfa375',
+    size: 716538495,
+  },
+  {
+    project: 'nvidia-cufft-cu12',
+    version: '11.4.1.4',
+    filename: 'nvidia_cufft_cu12-11.4.1.4-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl',
+    sha256: 'c67884f2a7d276b4b80eb56a79322a95df592ae5e765cf1243693365ccab4e28',
+    size: 200877592,
+  },
+  {
+    project: 'nvidia-curand-cu12',
+    version: '10.3.10.19',
+    filename: 'nvidia_curand_cu12-10.3.10.19-py3-none-manylinux_2_27_x86_64.whl',
+    sha256: '49b274db4780d421bd2ccd362e1415c13887c53c214f0d4b761752b8f9f6aa1e',
+    size: 68295626,
+  },
+  {
+    project: 'nvidia-cusolver-cu12',
+    version: '11.7.5.82',
+    filename: 'nvidia_cusolver_cu12-11.7.5.82-py3-none-manylinux_2_27_x86_64.whl',
+    sha256: '15da72d1340d29b5b3cf3fd100e3cd53421dde36002eda6ed93811af63c40d88',
+    size: 338117415,
+  },
+  {
+    project: 'nvidia-cusparse-cu12',
+    version: '12.5.10.65',
+    filename:
+      'nvidia_cusparse_cu12-12.5.10.65-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl',
+    sha256: '73060ce019ac064a057267c585bf1fd5a353734151f87472ff02b2c5c9984e78',
+    size: 366465088,
+  },
+  {
+    project: 'nvidia-nccl-cu12',
+    version: '2.32.3',
+    filename: 'nvidia_nccl_cu12-2.32.3-py3-none-manylinux_2_27_x86_64.whl',
+    sha256: 'bb94b2348e4861d5e8aa00b36c3d12d9bdf9c6369b82cbb723de0b582280a21c',
+    size: 351526311,
+  },
+  {
+    project: 'nvidia-nvjitlink-cu12',
+    version: '12.9.86',
+    filename:
+      'nvidia_nvjitlink_cu12-12.9.86-py3-none-manylinux2010_x86_64.manylinux_2_12_x86_64.whl',
+    sha256: 'e3f1171dbdc83c5932a45f0f4c99180a70de9bd2718c1ab77d14104f6d7147f9',
+    size: 39748338,
+  },
+]);
+// Platform tags the CUDA wheels above carry (pip matches each tag exactly).
+const CUDA_WHEEL_PLATFORMS = Object.freeze([
+  'manylinux_2_27_x86_64',
+  'manylinux_2_25_x86_64',
+  'manylinux_2_17_x86_64',
+  'manylinux2014_x86_64',
+  'manylinux_2_12_x86_64',
+  'manylinux2010_x86_64',
+]);
+// What TF dlopens when it starts a GPU (tsl's DsoLoader: all 7 must load or TF skips the GPU),
+// in TF's order, as paths under deps/nvidia. TF finds them along its RUNPATH.
+const CUDA_LIBS_REQUIRED = Object.freeze([
+  'cuda_runtime/lib/libcudart.so.12',
+  'cublas/lib/libcublas.so.12',
+  'cublas/lib/libcublasLt.so.12',
+  'cufft/lib/libcufft.so.11',
+  'cusolver/lib/libcusolver.so.11',
+  'cusparse/lib/libcusparse.so.12',
+  'cudnn/lib/libcudnn.so.9',
+]);
+// What those load later (cuDNN's sub-libraries), need through their own RUNPATH (nvJitLink,
+// nvrtc) or TF loads on demand (cuRAND, CUPTI, NCCL). Checked after the 7 above, so that a
+// dependency the 7 cannot find through their RUNPATH shows up as their load error. One that
+// links libcuda.so.1 itself (cuDNN's runtime-compiled engines) cannot load without the driver.
+const CUDA_LIBS_LATER = Object.freeze([
+  'nvjitlink/lib/libnvJitLink.so.12',
+  'cudnn/lib/libcudnn_graph.so.9',
+  'cudnn/lib/libcudnn_ops.so.9',
+  'cudnn/lib/libcudnn_cnn.so.9',
+  'cudnn/lib/libcudnn_adv.so.9',
+  'cudnn/lib/libcudnn_heuristic.so.9',
+  'cudnn/lib/libcudnn_engines_precompiled.so.9',
+  'cudnn/lib/libcudnn_engines_runtime_compiled.so.9',
+  'cuda_nvrtc/lib/libnvrtc.so.12',
+  'curand/lib/libcurand.so.10',
+  'cuda_cupti/lib/libcupti.so.12',
+  'nccl/lib/libnccl.so.2',
+]);
 
 // Members extracted from the wheel. Libraries go to lib/, headers (with the
 // `tensorflow/include/` prefix stripped) to include/.
@@ -78,15 +227,26 @@ const fail = (msg) => {
 };
 
 const args = new Set(process.argv.slice(2));
-const HELP = `Usage: provision-tfjs-node [--force] [--check] [--no-verify] [--verbose]
+const GPU = args.has('--gpu');
+/** The TensorFlow wheel this run installs: the CPU build, or with --gpu the CUDA build. */
+const TF_WHEEL = GPU ? TF_GPU_WHEEL : TF_CPU_WHEEL;
+/** The tfjs package whose binding this run builds. */
+const TFJS_PACKAGE = GPU ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+const cudaMiB = CUDA_WHEELS.reduce((n, w) => n + w.size, 0) / 2 ** 20;
+const HELP = `Usage: provision-tfjs-node [--gpu [--cuda-libs | --no-cuda-libs]] [--force] [--check] [--no-verify] [--verbose]
 
-Builds @tensorflow/tfjs-node's native binding offline from the ${TF_WHEEL.project}==${TF_WHEEL.version} PyPI wheel.
+Builds @tensorflow/tfjs-node's native binding offline from the ${TF_CPU_WHEEL.project}==${TF_CPU_WHEEL.version} PyPI wheel,
+or with --gpu @tensorflow/tfjs-node-gpu's from the CUDA-enabled ${TF_GPU_WHEEL.project}==${TF_GPU_WHEEL.version} wheel.
 
-  --force      re-extract the libraries and recompile the binding even if the stamp matches
-               (the downloaded wheel in the cache is reused; the cached binding is replaced)
-  --check      only report whether the binding is provisioned (exit 0) or not (exit 3); changes nothing
-  --no-verify  on the fast path, trust the stamp and skip loading tfjs-node in a child process
-  --verbose    stream node-gyp output
+  --gpu           provision @tensorflow/tfjs-node-gpu (CUDA build of TF; runs on the CPU where no GPU is visible)
+  --cuda-libs     with --gpu: also install the CUDA 12 runtime from the nvidia-*-cu12 wheels
+                  (${CUDA_WHEELS.length} wheels, ${(cudaMiB / 1024).toFixed(1)} GiB download) into <tfjs-node-gpu>/deps/nvidia
+  --no-cuda-libs  with --gpu: do not install them (default: install them only when an NVIDIA driver is present)
+  --force         re-extract the libraries and recompile the binding even if the stamp matches
+                  (the downloaded wheels in the cache are reused; the cached binding is replaced)
+  --check         only report whether the binding is provisioned (exit 0) or not (exit 3); changes nothing
+  --no-verify     on the fast path, trust the stamp and skip loading tfjs-node in a child process
+  --verbose       stream node-gyp output
 
 Environment:
   TFJS_AMP_CACHE_DIR   cache directory (default: \${XDG_CACHE_HOME:-~/.cache}/tfjs-amp)
@@ -94,8 +254,19 @@ Environment:
   npm_config_nodedir   Node installation prefix holding include/node (default: derived from process.execPath)
   npm_config_node_gyp  node-gyp.js to use (default: the one bundled with npm)
 `;
+const KNOWN_ARGS = [
+  '--gpu',
+  '--cuda-libs',
+  '--no-cuda-libs',
+  '--force',
+  '--check',
+  '--no-verify',
+  '--verbose',
+  '--help',
+  '-h',
+];
 for (const a of args) {
-  if (!['--force', '--check', '--no-verify', '--verbose', '--help', '-h'].includes(a)) {
+  if (!KNOWN_ARGS.includes(a)) {
     process.stderr.write(`provision-tfjs-node: unknown argument ${a}\n\n${HELP}`);
     process.exit(2);
   }
@@ -104,6 +275,18 @@ if (args.has('--help') || args.has('-h')) {
   process.stdout.write(HELP);
   process.exit(0);
 }
+if (!GPU && (args.has('--cuda-libs') || args.has('--no-cuda-libs'))) {
+  process.stderr.write(
+    'provision-tfjs-node: --cuda-libs and --no-cuda-libs apply only with --gpu (tfjs-node-gpu); add --gpu\n',
+  );
+  process.exit(2);
+}
+if (args.has('--cuda-libs') && args.has('--no-cuda-libs')) {
+  process.stderr.write(
+    'provision-tfjs-node: pass either --cuda-libs or --no-cuda-libs, not both\n',
+  );
+  process.exit(2);
+}
 const FORCE = args.has('--force');
 const CHECK_ONLY = args.has('--check');
 const NO_VERIFY = args.has('--no-verify');
@@ -111,7 +294,8 @@ const VERBOSE = args.has('--verbose');
 
 const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
-const log = (msg) => process.stdout.write(`[provision-tfjs-node ${elapsed()}] ${msg}\n`);
+const log = (msg) =>
+  process.stdout.write(`[provision-tfjs-node${GPU ? ' --gpu' : ''} ${elapsed()}] ${msg}\n`);
 
 function run(cmd, argv, opts = {}) {
   const res = spawnSync(cmd, argv, {encoding: 'utf8', maxBuffer: 1 << 30, ...opts});
@@ -190,10 +374,10 @@ function locateTfjsNode(repoRoot) {
   const req = createRequire(path.join(repoRoot, 'package.json'));
   let pkgJsonPath;
   try {
-    pkgJsonPath = req.resolve('@tensorflow/tfjs-node/package.json');
+    pkgJsonPath = req.resolve(`${TFJS_PACKAGE}/package.json`);
   } catch {
     fail(
-      `@tensorflow/tfjs-node is not installed (resolved from ${repoRoot}). Run \`npm install\` at the repo root first.`,
+      `${TFJS_PACKAGE} is not installed (resolved from ${repoRoot}). Run \`npm install\` at the repo root first.`,
     );
   }
   const dir = path.dirname(pkgJsonPath);
@@ -280,7 +464,17 @@ function expectedStamp(tfn) {
   };
 }
 
-function stampProblem(tfn) {
+/** Names the pinned set of CUDA wheels (cache directory and stamp field `cudaLibs`). */
+const CUDA_LIBS_KEY = `cuda12-${createHash('sha256')
+  .update(CUDA_WHEELS.map((w) => w.sha256).join('\n'))
+  .digest('hex')
+  .slice(0, 16)}`;
+
+/**
+ * Why the install does not match what this run wants, or null when it does. `wantCuda`: the
+ * CUDA libraries must be there too (an install that has them satisfies a run that does not ask).
+ */
+function stampProblem(tfn, wantCuda = false) {
   const stampPath = path.join(tfn.depsDir, STAMP_NAME);
   const stamp = tryReadJson(stampPath);
   if (!stamp) return 'no stamp';
@@ -295,6 +489,11 @@ function stampProblem(tfn) {
     path.join(tfn.depsLib, 'libtensorflow_framework.so.2'),
     ...REQUIRED_HEADERS.map((h) => path.join(tfn.depsInclude, h)),
   ];
+  if (wantCuda) {
+    if (stamp.cudaLibs !== CUDA_LIBS_KEY)
+      return `CUDA libraries not installed (stamp cudaLibs is ${JSON.stringify(stamp.cudaLibs ?? null)}, want ${CUDA_LIBS_KEY})`;
+    files.push(...CUDA_LIBS_REQUIRED.map((l) => path.join(tfn.depsDir, 'nvidia', l)));
+  }
   for (const f of files) if (!exists(f)) return `missing ${f}`;
   return null;
 }
@@ -376,78 +575,94 @@ function python() {
   return process.env.TFJS_AMP_PYTHON || 'python3';
 }
 
-function ensureWheel(cacheDir) {
+/** The cached path of `wheel` when present and intact (size and sha256), else null. */
+function cachedWheel(wheelDir, wheel) {
+  const wheelPath = path.join(wheelDir, wheel.filename);
+  if (!exists(wheelPath)) return null;
+  if (fs.statSync(wheelPath).size === wheel.size && sha256File(wheelPath) === wheel.sha256) {
+    return wheelPath;
+  }
+  log(`cached wheel ${wheelPath} is corrupt; downloading again`);
+  rmrf(wheelPath);
+  return null;
+}
+
+/**
+ * Paths of the pinned `wheels` in the cache, downloading the missing ones with one
+ * `pip download --no-deps` (hash-checked by pip, then again here).
+ */
+function ensureWheels(cacheDir, wheels, platforms) {
   const wheelDir = path.join(cacheDir, 'wheels');
-  const wheelPath = path.join(wheelDir, TF_WHEEL.filename);
-  if (exists(wheelPath)) {
-    if (
-      fs.statSync(wheelPath).size === TF_WHEEL.size &&
-      sha256File(wheelPath) === TF_WHEEL.sha256
-    ) {
-      log(`using cached wheel ${wheelPath}`);
-      return wheelPath;
-    }
-    log(`cached wheel ${wheelPath} is corrupt; downloading again`);
-    rmrf(wheelPath);
-  }
   fs.mkdirSync(wheelDir, {recursive: true});
-  const py = python();
-  const pipCheck = run(py, ['-m', 'pip', '--version']);
-  if (pipCheck.status !== 0) {
-    fail(
-      `\`${py} -m pip\` is not available (${(pipCheck.stderr || '').trim()}); install pip or set TFJS_AMP_PYTHON`,
-    );
-  }
-  const tmp = fs.mkdtempSync(path.join(wheelDir, '.download-'));
-  try {
-    const reqFile = path.join(tmp, 'requirements.txt');
-    fs.writeFileSync(
-      reqFile,
-      `${TF_WHEEL.project}==${TF_WHEEL.version} --hash=sha256:${TF_WHEEL.sha256}\n`,
-    );
-    const pipArgs = [
-      '-m',
-      'pip',
-      'download',
-      '--no-deps',
-      '--only-binary=:all:',
-      '--implementation',
-      TF_WHEEL.implementation,
-      '--python-version',
-      TF_WHEEL.pythonVersion,
-      '--abi',
-      TF_WHEEL.abi,
-      '--platform',
-      TF_WHEEL.platform,
-      '--no-cache-dir',
-      '--disable-pip-version-check',
-      '--dest',
-      tmp,
-      '-r',
-      reqFile,
-    ];
-    log(
-      `downloading ${TF_WHEEL.filename} (${(TF_WHEEL.size / 2 ** 20).toFixed(0)} MiB) from PyPI: ${py} ${pipArgs.join(' ')}`,
-    );
-    const res = run(py, pipArgs, {stdio: ['ignore', 'inherit', 'inherit']});
-    if (res.status !== 0)
+  const missing = wheels.filter((w) => cachedWheel(wheelDir, w) == null);
+  const have = wheels.length - missing.length;
+  if (have > 0) log(`using ${have} cached wheel(s) in ${wheelDir}`);
+  if (missing.length > 0) {
+    const py = python();
+    const pipCheck = run(py, ['-m', 'pip', '--version']);
+    if (pipCheck.status !== 0) {
       fail(
-        `pip download of ${TF_WHEEL.project}==${TF_WHEEL.version} failed (exit ${res.status}); is PyPI reachable?`,
-      );
-    const got = path.join(tmp, TF_WHEEL.filename);
-    if (!exists(got)) {
-      fail(
-        `pip did not produce ${TF_WHEEL.filename} (got: ${fs.readdirSync(tmp).join(', ') || 'nothing'})`,
+        `\`${py} -m pip\` is not available (${(pipCheck.stderr || '').trim()}); install pip or set TFJS_AMP_PYTHON`,
       );
     }
-    const sum = sha256File(got);
-    if (sum !== TF_WHEEL.sha256)
-      fail(`sha256 mismatch for ${TF_WHEEL.filename}: got ${sum}, pinned ${TF_WHEEL.sha256}`);
-    fs.renameSync(got, wheelPath);
-  } finally {
-    rmrf(tmp);
+    const tmp = fs.mkdtempSync(path.join(wheelDir, '.download-'));
+    try {
+      const reqFile = path.join(tmp, 'requirements.txt');
+      fs.writeFileSync(
+        reqFile,
+        missing.map((w) => `${w.project}==${w.version} --hash=sha256:${w.sha256}\n`).join(''),
+      );
+      const pipArgs = [
+        '-m',
+        'pip',
+        'download',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--implementation',
+        TF_WHEEL.implementation,
+        '--python-version',
+        TF_WHEEL.pythonVersion,
+        '--abi',
+        TF_WHEEL.abi,
+        ...platforms.flatMap((p) => ['--platform', p]),
+        '--no-cache-dir',
+        '--disable-pip-version-check',
+        '--dest',
+        tmp,
+        '-r',
+        reqFile,
+      ];
+      const mib = missing.reduce((n, w) => n + w.size, 0) / 2 ** 20;
+      log(
+        `downloading ${missing.map((w) => w.filename).join(', ')} (${mib.toFixed(0)} MiB) from PyPI: ${py} ${pipArgs.join(' ')}`,
+      );
+      const res = run(py, pipArgs, {stdio: ['ignore', 'inherit', 'inherit']});
+      if (res.status !== 0) {
+        fail(
+          `pip download of ${missing.map((w) => `${w.project}==${w.version}`).join(' ')} failed (exit ${res.status}); is PyPI reachable?`,
+        );
+      }
+      for (const w of missing) {
+        const got = path.join(tmp, w.filename);
+        if (!exists(got)) {
+          fail(
+            `pip did not produce ${w.filename} (got: ${fs.readdirSync(tmp).join(', ') || 'nothing'})`,
+          );
+        }
+        const sum = sha256File(got);
+        if (sum !== w.sha256)
+          fail(`sha256 mismatch for ${w.filename}: got ${sum}, pinned ${w.sha256}`);
+        fs.renameSync(got, path.join(wheelDir, w.filename));
+      }
+    } finally {
+      rmrf(tmp);
+    }
   }
-  return wheelPath;
+  return wheels.map((w) => path.join(wheelDir, w.filename));
+}
+
+function ensureWheel(cacheDir) {
+  return ensureWheels(cacheDir, [TF_WHEEL], [TF_WHEEL.platform])[0];
 }
 
 function extractedDirName() {
@@ -661,7 +876,7 @@ function bindingCacheKey(tfn) {
     h.update(`\0${f}\0`);
     h.update(fs.readFileSync(path.join(tfn.dir, f)));
   }
-  return `tfjs-node-${tfn.version}-napi${tfn.napi}-${h.digest('hex').slice(0, 16)}`;
+  return `${path.basename(TFJS_PACKAGE)}-${tfn.version}-napi${tfn.napi}-${h.digest('hex').slice(0, 16)}`;
 }
 
 /** Copies a cached addon into place; returns false when there is none. */
@@ -715,10 +930,252 @@ function checkSymbols(tfn) {
 }
 
 // ---------------------------------------------------------------------------
+// --gpu: CUDA 12 runtime from the nvidia-*-cu12 wheels, and what TF sees
+// ---------------------------------------------------------------------------
+/** An NVIDIA kernel driver is loaded (or its user-space tool is installed). */
+function nvidiaDriverPresent() {
+  return exists('/proc/driver/nvidia/version') || which('nvidia-smi') != null;
+}
+
+/** Whether this run installs the CUDA libraries: --cuda-libs, --no-cuda-libs, else only with a driver. */
+function cudaLibsWanted() {
+  if (!GPU || args.has('--no-cuda-libs')) return false;
+  return args.has('--cuda-libs') || nvidiaDriverPresent();
+}
+
+/**
+ * The CUDA wheels' `nvidia/<name>/{lib,bin,...}` trees (headers left out), extracted once into
+ * <cache>/cuda/<CUDA_LIBS_KEY>/nvidia. Returns that `nvidia` directory.
+ */
+function ensureCudaExtracted(cacheDir, force) {
+  const root = path.join(cacheDir, 'cuda');
+  const dest = path.join(root, CUDA_LIBS_KEY);
+  const marker = path.join(dest, '.complete.json');
+  const nvidia = path.join(dest, 'nvidia');
+  const ok = () =>
+    tryReadJson(marker)?.key === CUDA_LIBS_KEY &&
+    [...CUDA_LIBS_REQUIRED, ...CUDA_LIBS_LATER].every((l) => exists(path.join(nvidia, l)));
+  if (!force && ok()) {
+    log(`using cached CUDA libraries ${nvidia}`);
+    return nvidia;
+  }
+  const wheels = ensureWheels(cacheDir, CUDA_WHEELS, CUDA_WHEEL_PLATFORMS);
+  fs.mkdirSync(root, {recursive: true});
+  const tmp = fs.mkdtempSync(path.join(root, '.extract-'));
+  try {
+    const stage = path.join(tmp, 'stage');
+    fs.mkdirSync(stage);
+    log(`extracting ${wheels.length} CUDA wheels ...`);
+    for (const whl of wheels) {
+      if (which('unzip')) {
+        const res = run('unzip', [
+          '-q',
+          '-o',
+          whl,
+          'nvidia/*',
+          '-x',
+          'nvidia/*/include/*',
+          '-d',
+          stage,
+        ]);
+        if (res.status !== 0) fail(`unzip ${whl} failed (exit ${res.status}): ${res.stderr}`);
+      } else {
+        const code = [
+          'import sys, zipfile, fnmatch',
+          'z = zipfile.ZipFile(sys.argv[1])',
+          '[z.extract(n, sys.argv[2]) for n in z.namelist() if n.startswith("nvidia/") and not n.endswith("/") and not fnmatch.fnmatchcase(n, "nvidia/*/include/*")]',
+        ].join('\n');
+        const res = run(python(), ['-c', code, whl, stage]);
+        if (res.status !== 0) fail(`python zipfile extraction of ${whl} failed: ${res.stderr}`);
+      }
+    }
+    for (const l of [...CUDA_LIBS_REQUIRED, ...CUDA_LIBS_LATER]) {
+      if (!exists(path.join(stage, 'nvidia', l)))
+        fail(`nvidia/${l} is in none of the pinned CUDA wheels`);
+    }
+    fs.writeFileSync(
+      path.join(stage, '.complete.json'),
+      `${JSON.stringify({key: CUDA_LIBS_KEY, wheels: CUDA_WHEELS.map((w) => w.filename), extractedAt: new Date().toISOString()}, null, 2)}\n`,
+    );
+    rmrf(dest);
+    fs.renameSync(stage, dest);
+  } finally {
+    rmrf(tmp);
+  }
+  log(`extracted the CUDA libraries into ${nvidia}`);
+  return nvidia;
+}
+
+/** Mirrors `src` into `dst`: directories made, files hard-linked (copied if that fails), links kept. */
+function linkTree(src, dst) {
+  fs.mkdirSync(dst, {recursive: true});
+  for (const entry of fs.readdirSync(src, {withFileTypes: true})) {
+    const from = path.join(src, entry.name);
+    const to = path.join(dst, entry.name);
+    if (entry.isDirectory()) linkTree(from, to);
+    else if (entry.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
+    else linkOrCopy(from, to);
+  }
+}
+
+/**
+ * <tfjs-node-gpu>/deps/nvidia/<name>/lib: where libtensorflow's RUNPATH entry
+ * $ORIGIN/../nvidia/<name>/lib points from deps/lib, and the pip layout the wheels' own
+ * RUNPATHs ($ORIGIN/../../<name>/lib) expect. No LD_LIBRARY_PATH needed.
+ */
+function placeCudaLibs(tfn, nvidia) {
+  const dst = path.join(tfn.depsDir, 'nvidia');
+  rmrf(dst);
+  linkTree(nvidia, dst);
+  log(`placed the CUDA libraries into ${dst}`);
+}
+
+/**
+ * The directories libtensorflow searches when it dlopens a CUDA library: the DT_RUNPATHs of
+ * libtensorflow_framework.so.2 and libtensorflow_cc.so.2 (which one calls dlopen depends on the
+ * library), in that order, with $ORIGIN = deps/lib. Null when readelf is missing.
+ */
+function tfRunpath(tfn) {
+  if (!which('readelf')) return null;
+  const dirs = [];
+  for (const lib of ['libtensorflow_framework.so.2', 'libtensorflow_cc.so.2']) {
+    const res = run('readelf', ['-d', path.join(tfn.depsLib, lib)]);
+    const m = /\((?:RUNPATH|RPATH)\)[^[]*\[([^\]]*)\]/.exec(res.stdout || '');
+    if (res.status !== 0) return null;
+    if (m)
+      dirs.push(...m[1].split(':').map((d) => path.resolve(d.replace('$ORIGIN', tfn.depsLib))));
+  }
+  return [...new Set(dirs)];
+}
+
+/** gpu-report.c built against deps/include, cached per source and wheel. Returns its path. */
+function buildGpuReport(tfn, cacheDir) {
+  const source = path.join(SCRIPT_DIR, 'gpu-report.c');
+  const key = createHash('sha256')
+    .update(fs.readFileSync(source))
+    .update(TF_WHEEL.sha256)
+    .digest('hex')
+    .slice(0, 16);
+  const out = path.join(cacheDir, 'bindings', `gpu-report-${key}`, 'gpu-report');
+  if (exists(out)) return out;
+  const cc = which('gcc') ?? which('cc');
+  const argv = [
+    ...(cc ? [] : ['-x', 'c']),
+    '-O1',
+    '-o',
+    `${out}.${process.pid}`,
+    source,
+    `-I${tfn.depsInclude}`,
+    `-L${tfn.depsLib}`,
+    '-l:libtensorflow_cc.so.2',
+    '-l:libtensorflow_framework.so.2',
+    '-ldl',
+  ];
+  fs.mkdirSync(path.dirname(out), {recursive: true});
+  const res = run(cc ?? 'g++', argv);
+  if (res.status !== 0) fail(`compiling ${source} failed (exit ${res.status}):\n${res.stderr}`);
+  fs.renameSync(`${out}.${process.pid}`, out);
+  return out;
+}
+
+/**
+ * Runs gpu-report with the CUDA libraries TF would load (found along TF's RUNPATH, so a wrong
+ * layout shows as "not found"), prints what it found and returns the parsed report. Fails when
+ * this is not a CUDA build, or when installed CUDA libraries do not load.
+ */
+function gpuReport(tfn, cacheDir, cudaInstalled) {
+  const exe = buildGpuReport(tfn, cacheDir);
+  const dirs = tfRunpath(tfn);
+  const libs = [...CUDA_LIBS_REQUIRED, ...CUDA_LIBS_LATER].map((l) => {
+    const name = path.basename(l);
+    const required = CUDA_LIBS_REQUIRED.includes(l);
+    // The 7 TF loads itself: where TF's RUNPATH finds them. The rest: where the 7 expect them.
+    const candidates =
+      required && dirs
+        ? dirs.map((d) => path.join(d, name))
+        : [path.join(tfn.depsDir, 'nvidia', l)];
+    return {lib: l, name, path: candidates.find((p) => exists(p)) ?? null, required};
+  });
+  const res = spawnSync(
+    exe,
+    libs.filter((l) => l.path).map((l) => l.path),
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2',
+        LD_LIBRARY_PATH: [tfn.depsLib, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+      },
+    },
+  );
+  const line = (res.stdout || '').trim().split('\n').pop() ?? '';
+  let report;
+  try {
+    report = JSON.parse(line);
+  } catch {
+    fail(
+      `gpu-report failed (${res.signal ?? `exit ${res.status}`}):\n${res.stdout}\n${res.stderr}`,
+    );
+  }
+  const loaded = new Map(report.cudaLibs.map((r) => [r.path, r]));
+  const problems = [];
+  let ok = 0;
+  for (const l of libs) {
+    const r = l.path ? loaded.get(l.path) : null;
+    if (r?.loaded) ok++;
+    else if (cudaInstalled) {
+      const why = r
+        ? r.error
+        : l.required
+          ? `not found in TF's RUNPATH (${(dirs ?? []).length} dirs)`
+          : `not found at deps/nvidia/${l.lib}`;
+      const needsDriver = !report.driver.loaded && /libcuda\.so\.1/.test(why);
+      if (!needsDriver) problems.push(`${l.name}: ${why}`);
+    }
+  }
+  const gpus = (report.devices ?? []).filter((d) => d.type === 'GPU');
+  log(
+    `TF ${report.tfVersion} (${report.gpuKernels ? 'CUDA build: GPU kernels registered' : 'NO GPU kernels: not a CUDA build'})`,
+  );
+  log(
+    cudaInstalled
+      ? `CUDA libraries: ${ok}/${libs.length} load from ${path.join(tfn.depsDir, 'nvidia')}${
+          ok < libs.length
+            ? ` (not loaded: ${libs
+                .filter((l) => !loaded.get(l.path)?.loaded)
+                .map((l) => l.name)
+                .join(
+                  ', ',
+                )}${report.driver.loaded ? '' : '; a library that links libcuda.so.1 needs the driver'})`
+            : ''
+        }`
+      : `CUDA libraries: not installed (${ok}/${libs.length} found elsewhere); pass --cuda-libs to install them (${(cudaMiB / 1024).toFixed(1)} GiB download)`,
+  );
+  log(
+    report.driver.loaded
+      ? `NVIDIA driver: libcuda.so.1 loads, CUDA ${Math.floor(report.driver.cudaVersion / 1000)}.${(report.driver.cudaVersion % 1000) / 10}`
+      : `NVIDIA driver: none (${report.driver.error})`,
+  );
+  log(
+    `GPUs visible to TF: ${gpus.length}${gpus.length ? ` (${gpus.map((g) => `${g.name.replace(/^.*device:/, '')} ${(g.memoryBytes / 2 ** 30).toFixed(1)} GiB`).join(', ')})` : ': ops run on the CPU'}`,
+  );
+  if (!report.gpuKernels)
+    problems.push(`libtensorflow from ${TF_WHEEL.filename} registers no GPU MatMul kernel`);
+  if (problems.length) fail(`CUDA check failed: ${problems.join('; ')}`);
+  if (report.driver.loaded && cudaInstalled && gpus.length === 0) {
+    log(
+      'WARNING: the driver loads but TF lists no GPU: run with TF_CPP_MIN_LOG_LEVEL=0 to see why (driver older than CUDA 12.9 needs, or no device visible: CUDA_VISIBLE_DEVICES)',
+    );
+  }
+  return {...report, gpus: gpus.length, cudaLibsLoaded: ok, cudaLibsChecked: libs.length};
+}
+
+// ---------------------------------------------------------------------------
 // 5. verify in a child process (fresh module state, same resolution as users)
 // ---------------------------------------------------------------------------
 const VERIFY_JS = `
-const tf = require('@tensorflow/tfjs-node');
+const pkg = process.argv[1];
+const tf = require(pkg);
 const a = tf.tensor2d([[1, 2], [3, 4]]);
 const b = tf.tensor2d([[5, 6], [7, 8]]);
 const c = tf.matMul(a, b);
@@ -727,7 +1184,8 @@ const out = {
   matMul: Array.from(c.dataSync()),
   tfVersion: tf.backend().binding.TF_Version,
   tfjsNodeVersion: tf.version['tfjs-node'],
-  resolved: require.resolve('@tensorflow/tfjs-node'),
+  gpu: tf.backend().binding.isUsingGpuDevice(),
+  resolved: require.resolve(pkg),
 };
 tf.dispose([a, b, c]);
 process.stdout.write('\\n__PROVISION_RESULT__' + JSON.stringify(out) + '\\n');
@@ -735,7 +1193,7 @@ process.stdout.write('\\n__PROVISION_RESULT__' + JSON.stringify(out) + '\\n');
 
 function verify(repoRoot, tfn, expectTfVersion) {
   // Not run(): a crash while loading (signal) should still show the output.
-  const res = spawnSync(process.execPath, ['-e', VERIFY_JS], {
+  const res = spawnSync(process.execPath, ['-e', VERIFY_JS, TFJS_PACKAGE], {
     cwd: repoRoot,
     encoding: 'utf8',
     env: {TF_CPP_MIN_LOG_LEVEL: '2', ...process.env},
@@ -745,7 +1203,7 @@ function verify(repoRoot, tfn, expectTfVersion) {
   if (res.status !== 0 || !line) {
     const how = res.signal ? `killed by ${res.signal}` : `exit ${res.status}`;
     const tail = `${res.stdout}\n${res.stderr}`.trim().split('\n').slice(-30).join('\n');
-    fail(`loading @tensorflow/tfjs-node failed (${how}):\n${tail}`);
+    fail(`loading ${TFJS_PACKAGE} failed (${how}):\n${tail}`);
   }
   const r = JSON.parse(line.slice('__PROVISION_RESULT__'.length));
   const problems = [];
@@ -767,14 +1225,19 @@ async function main() {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     fail(
       `only linux-x64 is supported (this is ${process.platform}-${process.arch}). ` +
-        'With internet access, `npm rebuild @tensorflow/tfjs-node --ignore-scripts=false` installs the official prebuilt binding instead.',
+        `With internet access, \`npm rebuild ${TFJS_PACKAGE} --ignore-scripts=false\` installs the official prebuilt binding instead.`,
     );
   }
   const repoRoot = findRepoRoot();
   const tfn = locateTfjsNode(repoRoot);
   const cacheDir = cacheRoot();
 
-  const problem = stampProblem(tfn);
+  const wantCuda = cudaLibsWanted();
+  const oldStamp = tryReadJson(path.join(tfn.depsDir, STAMP_NAME));
+  // CUDA libraries an earlier run installed stay unless --no-cuda-libs.
+  const installCuda =
+    wantCuda || (GPU && !args.has('--no-cuda-libs') && oldStamp?.cudaLibs === CUDA_LIBS_KEY);
+  const problem = stampProblem(tfn, wantCuda);
   if (CHECK_ONLY) {
     if (problem) {
       log(`not provisioned: ${problem}`);
@@ -791,8 +1254,9 @@ async function main() {
     }
     const r = verify(repoRoot, tfn, TF_WHEEL.version);
     log(
-      `already provisioned: backend=${r.backend} TF ${r.tfVersion} tfjs-node ${r.tfjsNodeVersion} (${tfn.bindingPath})`,
+      `already provisioned: backend=${r.backend} TF ${r.tfVersion} ${path.basename(TFJS_PACKAGE)} ${r.tfjsNodeVersion}${GPU ? ` gpu=${r.gpu}` : ''} (${tfn.bindingPath})`,
     );
+    if (GPU) gpuReport(tfn, cacheDir, oldStamp?.cudaLibs === CUDA_LIBS_KEY);
     return;
   }
 
@@ -817,21 +1281,21 @@ async function main() {
     }
   }
 
-  log(
-    `provisioning @tensorflow/tfjs-node ${tfn.version} in ${tfn.dir} (${FORCE ? '--force' : problem})`,
-  );
+  log(`provisioning ${TFJS_PACKAGE} ${tfn.version} in ${tfn.dir} (${FORCE ? '--force' : problem})`);
   log(`cache: ${cacheDir}`);
   fs.mkdirSync(cacheDir, {recursive: true});
   await withLock(cacheDir, async () => {
     // Another run may have finished while we waited for the lock.
-    if (!FORCE && !stampProblem(tfn)) {
+    if (!FORCE && !stampProblem(tfn, wantCuda)) {
       log('provisioned by a concurrent run');
       return;
     }
     // Download/extract first: a failure there leaves an existing install untouched.
     const extracted = ensureExtracted(cacheDir, FORCE);
+    const nvidia = installCuda ? ensureCudaExtracted(cacheDir, FORCE) : null;
     rmrf(path.join(tfn.depsDir, STAMP_NAME));
     placeDeps(tfn, extracted);
+    if (nvidia) placeCudaLibs(tfn, nvidia);
     const fromCache = !FORCE && restoreCachedBinding(tfn, cacheDir);
     if (!fromCache) {
       buildBinding(tfn, repoRoot, cacheDir);
@@ -839,9 +1303,13 @@ async function main() {
     }
     const r = verify(repoRoot, tfn, TF_WHEEL.version);
     if (!fromCache) saveBindingToCache(tfn, cacheDir);
-    log(`verified: backend=${r.backend} matMul=[${r.matMul}] TF_Version=${r.tfVersion}`);
+    log(
+      `verified: backend=${r.backend} matMul=[${r.matMul}] TF_Version=${r.tfVersion}${GPU ? ` gpu=${r.gpu}` : ''}`,
+    );
+    if (GPU) gpuReport(tfn, cacheDir, nvidia != null);
     const stamp = {
       ...expectedStamp(tfn),
+      ...(GPU ? {cudaLibs: nvidia ? CUDA_LIBS_KEY : null} : {}),
       nodeVersion: process.version,
       wheel: TF_WHEEL.filename,
       provisionedAt: new Date().toISOString(),
