@@ -45,10 +45,29 @@ export {
   precisionFallback,
 } from './precision-fallback.js';
 export type {
+  BadDataEvent,
   FallbackEvent,
   FallbackReason,
   PrecisionFallbackOptions,
 } from './precision-fallback.js';
+
+// Dynamic precision: by schedule, or by a rule of the logs
+export {
+  DEFAULT_PRECISION_SCHEDULE_OPTIONS,
+  PrecisionSchedule,
+  precisionSchedule,
+} from './precision-schedule.js';
+export type {
+  EpochScheduleEntry,
+  PrecisionScheduleOptions,
+  ScheduleEntry,
+  StepScheduleEntry,
+} from './precision-schedule.js';
+export {DEFAULT_PRECISION_RULE_OPTIONS, PrecisionRule, precisionRule} from './precision-rule.js';
+export type {PrecisionRuleFn, PrecisionRuleInput, PrecisionRuleOptions} from './precision-rule.js';
+export {DEFAULT_LOSS_THRESHOLD_RULE_OPTIONS, lossThresholdRule} from './loss-threshold-rule.js';
+export type {LossThresholdRuleOptions} from './loss-threshold-rule.js';
+export type {PrecisionSwitchEvent} from './internal/precision-switcher.js';
 
 // Progress display
 export {AmpProgress, DEFAULT_AMP_PROGRESS_OPTIONS, ampProgress} from './amp-progress.js';

@@ -1,16 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  applyPolicy,
-  DEFAULT_APPLY_POLICY_OPTIONS,
-  isPolicyName,
-  POLICY_NAMES,
-  type PolicyName,
-  policyOf,
-  policyRootOf,
-  readPolicyRecord,
-  removePolicy,
-} from '@tfjs-amp/policy';
+import {isPolicyName, POLICY_NAMES, type PolicyName} from '@tfjs-amp/policy';
 import {AmpCallback, type StepPosition} from './internal/amp-callback.js';
+import {BatchFiniteness, type NonFiniteData} from './internal/batch-finiteness.js';
 import {
   booleanOption,
   checkOptionKeys,
@@ -19,8 +10,16 @@ import {
   wrongType,
 } from './internal/errors.js';
 import {type CallbackLogs, readLogValue} from './internal/log-value.js';
+import {clearLeft, markLeft} from './internal/fallback-registry.js';
 import {type LossScaleState, lossScaleStateOf, minScaleOf} from './internal/loss-scale-state.js';
-import {snapshotWeights} from './internal/weight-snapshot.js';
+import {currentPolicy, resolvePolicyRoot, switchPolicy} from './internal/switch-policy.js';
+import {
+  disposeSnapshot,
+  isSnapshotFinite,
+  restoreSnapshot,
+  type TrainingSnapshot,
+  takeSnapshot,
+} from './internal/training-snapshot.js';
 
 /** Options of {@link precisionFallback}. */
 export interface PrecisionFallbackOptions {
@@ -38,12 +37,13 @@ export interface PrecisionFallbackOptions {
    */
   order?: readonly PolicyName[];
   /**
-   * Put back the last good weights when switching: those of the latest step (taken every
-   * `snapshotEvery` steps) whose loss was finite and that did not overflow at the minimum scale.
-   * Default `true`. Snapshots share the weights' data (no copy) until training replaces it.
+   * Put back the last good state when switching, and undo a step whose batch held non-finite
+   * data: the weights and the optimizer's state variables (Adam's moments and `accBeta`s, ...)
+   * of the latest step (taken every `snapshotEvery` steps) that started finite and whose loss was
+   * finite. Default `true`. Snapshots share the data (no copy) until training replaces it.
    */
   restoreWeights?: boolean;
-  /** Take a weight snapshot every this many steps. Default 1. */
+  /** Take a snapshot every this many steps. Default 1. */
   snapshotEvery?: number;
   /**
    * The model the policy was applied to. Default: found from the model `fit` trains with
@@ -80,7 +80,27 @@ export interface FallbackEvent {
   reason: FallbackReason;
   /** The batch loss that triggered it (`non-finite-loss`), else the latest loss. */
   loss: number | undefined;
-  /** Step whose starting weights were put back, or `null` when none were. */
+  /** Step whose starting weights (and optimizer state) were put back, or `null` when none were. */
+  restoredFromStep: number | null;
+}
+
+/**
+ * A step whose loss was non-finite because its batch held a NaN or Inf (in an input or a
+ * target): bad data, not a precision overflow, so the policy was kept and the step undone.
+ */
+export interface BadDataEvent {
+  epoch: number;
+  batch: number;
+  step: number;
+  /** The policy kept. */
+  policy: PolicyName;
+  /** Which part of the batch was non-finite. */
+  cause: 'non-finite-input' | 'non-finite-target';
+  loss: number;
+  /**
+   * Step whose starting weights and optimizer state were put back (this step when its start was
+   * finite), or `null` when none could be (training was then stopped).
+   */
   restoredFromStep: number | null;
 }
 
@@ -88,22 +108,24 @@ export interface FallbackEvent {
 export class PrecisionFallback extends AmpCallback {
   /** Switches of the current (or latest) `fit`, in order. */
   readonly switches: FallbackEvent[] = [];
+  /** Steps undone because their batch held non-finite data, in the current (or latest) `fit`. */
+  readonly badData: BadDataEvent[] = [];
   private readonly after: number;
   private readonly order: readonly PolicyName[];
   private readonly restoreWeights: boolean;
   private readonly snapshotEvery: number;
   private readonly rootOption: tf.LayersModel | null;
   private readonly log: ((message: string) => void) | null;
+  private readonly finiteness = new BatchFiniteness();
   private root: tf.LayersModel | null = null;
-  private active: PolicyName = 'float32';
   private state: LossScaleState | null = null;
   private minScale = 1;
   private fixedScale = false;
   private scaleBefore = 0;
   private skippedBefore = 0;
   private stuckSteps = 0;
-  private pending: {step: number; weights: tf.Tensor[]} | null = null;
-  private lastGood: {step: number; weights: tf.Tensor[]} | null = null;
+  private pending: TrainingSnapshot | null = null;
+  private lastGood: TrainingSnapshot | null = null;
 
   constructor(options?: PrecisionFallbackOptions) {
     super('precisionFallback');
@@ -133,46 +155,36 @@ export class PrecisionFallback extends AmpCallback {
     this.log = o.log === undefined ? d.log : (o.log as ((m: string) => void) | null);
   }
 
-  /** The policy the model computes under now, as this callback sees it. */
+  /** The policy the model computes under now (a schedule or rule may have switched it too). */
   get policy(): PolicyName {
-    return this.active;
+    return this.root == null ? 'float32' : currentPolicy(this.root);
   }
 
   protected override async handleTrainBegin(): Promise<void> {
     this.dropSnapshots();
+    this.finiteness.remove();
     this.switches.length = 0;
+    this.badData.length = 0;
     const trained = this.trainedModel;
-    const root = this.rootOption ?? (policyRootOf(trained) as tf.LayersModel | null) ?? trained;
-    if (root !== trained) checkSameLayers(this.where, root, trained);
-    const record = readPolicyRecord(root);
-    if (record == null) {
-      const instrumented = computingLayers(trained).find((l) => policyOf(l) != null);
-      if (instrumented != null) {
-        throw new TypeError(
-          `${this.where}: layer '${instrumented.name}' computes under ` +
-            `${policyOf(instrumented)!.name}, applied to another model object than the one fit() ` +
-            'trains, and no single model holds the policy. Pass the model the policy was applied ' +
-            'to: precisionFallback({model}).',
-        );
-      }
-    }
-    this.root = root;
-    this.active = record?.name ?? 'float32';
+    this.root = resolvePolicyRoot(this.where, trained, this.rootOption);
+    clearLeft(this.root);
     this.state = lossScaleStateOf(trained);
     this.minScale = this.state != null ? minScaleOf(this.state) : 1;
     this.fixedScale =
       (this.state as {options?: {dynamic?: boolean}} | null)?.options?.dynamic === false;
     this.stuckSteps = 0;
+    this.finiteness.install(trained);
   }
 
   protected override async handleBatchBegin(at: StepPosition): Promise<void> {
+    this.finiteness.reset();
     if (this.state != null) {
       this.scaleBefore = this.state.lossScale;
       this.skippedBefore = this.state.skippedSteps;
     }
     if (this.restoreWeights && at.step % this.snapshotEvery === 0) {
       this.dropPending();
-      this.pending = {step: at.step, weights: snapshotWeights(this.trainedModel)};
+      this.pending = takeSnapshot(this.trainedModel, at.step);
     }
   }
 
@@ -191,21 +203,56 @@ export class PrecisionFallback extends AmpCallback {
         this.lastGood = this.pending;
         this.pending = null;
       }
+      this.finiteness.reset();
       return;
     }
-    this.dropPending();
+    if (lossBad) {
+      const bad = await this.finiteness.check();
+      this.finiteness.reset();
+      if (bad != null) {
+        await this.undoBadData(at, bad, loss);
+        return;
+      }
+    }
     if (lossBad) await this.fallBack(at, 'non-finite-loss', loss);
     else if (this.stuckSteps >= this.after) await this.fallBack(at, 'overflow-at-min-scale', loss);
+    this.dropPending();
   }
 
   protected override async handleTrainEnd(): Promise<void> {
     this.dropSnapshots();
+    this.finiteness.remove();
   }
 
-  private nextPolicy(): PolicyName | null {
-    const i = this.order.indexOf(this.active);
-    const rest = i >= 0 ? this.order.slice(i + 1) : this.order.filter((p) => p !== this.active);
+  private nextPolicy(active: PolicyName): PolicyName | null {
+    const i = this.order.indexOf(active);
+    const rest = i >= 0 ? this.order.slice(i + 1) : this.order.filter((p) => p !== active);
     return rest[0] ?? null;
+  }
+
+  /** A non-finite loss from non-finite data: keep the policy, undo the step (or stop). */
+  private async undoBadData(at: StepPosition, bad: NonFiniteData, loss: number): Promise<void> {
+    const policy = this.policy;
+    const cause = bad === 'input' ? 'non-finite-input' : 'non-finite-target';
+    const where = `epoch ${at.epoch}, batch ${at.batch} (step ${at.step})`;
+    const restoredFromStep = await this.restoreFinite([this.pending, this.lastGood]);
+    this.dropPending();
+    this.badData.push({...at, policy, cause, loss, restoredFromStep});
+    const what = `loss is ${loss} under ${policy} because the batch's ${bad}s hold a NaN or Inf: bad data, not a precision overflow, so ${policy} is kept`;
+    if (restoredFromStep == null) {
+      this.trainedModel.stopTraining = true;
+      this.log?.(
+        `precisionFallback: ${where}: ${what}; training stopped: the step may have put ` +
+          'non-finite values into the weights and optimizer state, and no finite snapshot was ' +
+          `${this.restoreWeights ? 'left' : 'taken (restoreWeights: false)'}. Clean the data ` +
+          '(and set restoreWeights: true to undo such steps).',
+      );
+      return;
+    }
+    this.log?.(
+      `precisionFallback: ${where}: ${what}; undid the step (weights and optimizer state of ` +
+        `step ${restoredFromStep} restored). Clean the data.`,
+    );
   }
 
   private async fallBack(
@@ -213,57 +260,58 @@ export class PrecisionFallback extends AmpCallback {
     reason: FallbackReason,
     loss: number | undefined,
   ): Promise<void> {
-    const from = this.active;
-    const to = this.nextPolicy();
+    const root = this.root!;
+    const from = currentPolicy(root);
+    const to = this.nextPolicy(from);
     const why =
       reason === 'non-finite-loss'
-        ? `loss is ${loss} under ${from}`
+        ? `loss is ${loss} under ${from} with finite inputs and targets`
         : `gradients overflowed with the loss scale at its minimum (${this.scaleBefore}) for ` +
           `${this.stuckSteps} steps in a row under ${from}`;
     const where = `epoch ${at.epoch}, batch ${at.batch} (step ${at.step})`;
     this.stuckSteps = 0;
-    const restored = (): string =>
+    markLeft(root, from, {step: at.step, reason});
+    // The last good step's start; else (no step was good yet) this step's start, when finite.
+    const restoredFromStep = await this.restoreFinite([this.lastGood, this.pending]);
+    const restored =
       restoredFromStep != null
-        ? ` and restored the weights the model had at step ${restoredFromStep}.`
+        ? ` and restored the weights and optimizer state the model had at step ${restoredFromStep}.`
         : '.';
-    let restoredFromStep: number | null = null;
     if (to == null) {
-      restoredFromStep = this.restoreLastGood();
       this.switches.push({...at, from, to: null, reason, loss, restoredFromStep});
       this.trainedModel.stopTraining = true;
       this.log?.(
         `precisionFallback: ${where}: ${why}; no policy left after ${from} in order ` +
-          `[${this.order.join(', ')}]; training stopped${restored()}`,
+          `[${this.order.join(', ')}]; training stopped${restored}`,
       );
       return;
     }
-    const root = this.root!;
-    const record = readPolicyRecord(root);
-    removePolicy(root);
-    restoredFromStep = this.restoreLastGood();
-    applyPolicy(root, to, {
-      overrides: record?.overrides ?? {},
-      keepFloat32: record?.keepFloat32 ?? DEFAULT_APPLY_POLICY_OPTIONS.keepFloat32,
-    });
-    this.active = to;
+    switchPolicy(root, to);
     this.switches.push({...at, from, to, reason, loss, restoredFromStep});
-    this.log?.(`precisionFallback: ${where}: ${why}; switched to ${to}${restored()}`);
+    this.log?.(`precisionFallback: ${where}: ${why}; switched to ${to}${restored}`);
   }
 
-  /** Puts the last good weights back (when asked to); returns the step they are from. */
-  private restoreLastGood(): number | null {
-    if (!this.restoreWeights || this.lastGood == null) return null;
-    this.trainedModel.setWeights(this.lastGood.weights);
-    return this.lastGood.step;
+  /**
+   * Puts back the first finite snapshot of `candidates` (when restoring is on); returns its step,
+   * or `null` when none was restored.
+   */
+  private async restoreFinite(candidates: Array<TrainingSnapshot | null>): Promise<number | null> {
+    if (!this.restoreWeights) return null;
+    for (const snapshot of candidates) {
+      if (snapshot == null || !(await isSnapshotFinite(snapshot))) continue;
+      restoreSnapshot(this.trainedModel, snapshot);
+      return snapshot.step;
+    }
+    return null;
   }
 
   private dropPending(): void {
-    if (this.pending != null) tf.dispose(this.pending.weights);
+    disposeSnapshot(this.pending);
     this.pending = null;
   }
 
   private dropLastGood(): void {
-    if (this.lastGood != null) tf.dispose(this.lastGood.weights);
+    disposeSnapshot(this.lastGood);
     this.lastGood = null;
   }
 
@@ -286,33 +334,31 @@ function orderOption(where: string, value: unknown): readonly PolicyName[] {
   return Object.freeze([...value]);
 }
 
-function computingLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  return model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-}
-
-function checkSameLayers(where: string, root: tf.LayersModel, trained: tf.LayersModel): void {
-  const rootLayers = new Set(computingLayers(root));
-  const missing = computingLayers(trained).find((l) => !rootLayers.has(l));
-  if (missing != null) {
-    throw new TypeError(
-      `${where}: options.model '${root.name}' is not the model fit() trains: it lacks layer ` +
-        `'${missing.name}'. Pass the model the policy was applied to.`,
-    );
-  }
-}
-
 /**
  * Switches the model to a wider precision policy when the current one fails, and keeps training.
- * A step fails when its loss is NaN or ±Inf (switch at once: a loss scale cannot fix a forward
- * overflow), or when it overflowed with the loss scale already at its minimum for `after` steps
- * in a row (needs a LossScaleOptimizer). Then, at the end of that batch: the policy is removed and
- * the next one of `order` applied with the same overrides and keepFloat32 list, the last good
- * weights are put back (`restoreWeights`), the reason is logged, and `fit` goes on with the next
- * batch. With no policy left in `order`, training stops instead.
+ * A step fails when its loss is NaN or ±Inf while its inputs and targets were finite (switch at
+ * once: a loss scale cannot fix a forward overflow), or when it overflowed with the loss scale
+ * already at its minimum for `after` steps in a row (needs a LossScaleOptimizer). Then, at the end
+ * of that batch: the policy is removed and the next one of `order` applied with the same overrides
+ * and keepFloat32 list, the last good state (weights and optimizer variables) is put back
+ * (`restoreWeights`), the reason is logged, and `fit` goes on with the next batch. With no policy
+ * left in `order`, training stops instead (after restoring).
  *
- * Not restored: the optimizer's slots (Adam moments) and the loss scale. With a
- * LossScaleOptimizer, failing steps were skipped, so slots never saw a non-finite gradient; the
- * scale, collapsed to its minimum, grows back by its own rule.
+ * Bad data is not a precision problem: a non-finite loss whose batch held a NaN or Inf in an
+ * input (the tensors fed to the model's entry layers) or a target is recorded in `.badData`, the
+ * policy is kept, and the step is undone (weights and optimizer state of its start, or of the last
+ * finite snapshot), so a NaN row never leaves NaN weights or Adam moments behind. When nothing
+ * finite can be restored (`restoreWeights: false`), training stops with a message saying so.
+ * Telling the two apart costs one small reduction per input and target each step, read only
+ * after a non-finite loss.
+ *
+ * Not rewound: the loss scale and step counters (`iterations`). Optimizer slots created after the
+ * restored snapshot are dropped, so the optimizer creates them afresh on its next applied step.
+ * With a LossScaleOptimizer, failing steps were skipped anyway; the scale, collapsed to its
+ * minimum, grows back by its own rule.
+ *
+ * With `precisionSchedule` / `precisionRule`: this callback wins. It falls back from whatever
+ * policy the model has now, and a policy it left is not entered again by them in this `fit`.
  * Neither Keras nor PyTorch switches precision on its own.
  * @throws TypeError / RangeError for a bad option; TypeError at the start of `fit` when the
  *   model's layers carry policies applied through different models and `model` is not given.

@@ -5,7 +5,7 @@ import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-u
 import {describe, expect, it} from 'vitest';
 import {combineCallbacks} from '../src/combine-callbacks.js';
 import {precisionFallback} from '../src/precision-fallback.js';
-import {regressionData, tinyModel} from './helpers.js';
+import {tinyModel} from './helpers.js';
 import {gradientOverflowModel, linearModel, rawFeatureRegression} from './models.js';
 
 /** Relative gap allowed between the fallback run's final loss and the float32 run's. */
@@ -64,7 +64,7 @@ describeBackends(['wasm'], () => {
       expect(messages).toEqual([
         'precisionFallback: epoch 3, batch 0 (step 24): gradients overflowed with the loss scale ' +
           'at its minimum (1) for 10 steps in a row under mixed_float16; switched to ' +
-          'mixed_bfloat16 and restored the weights the model had at step 14.',
+          'mixed_bfloat16 and restored the weights and optimizer state the model had at step 14.',
       ]);
       expect(run.optimizer.skippedSteps).toBe(25);
       expect(policyOf(run.model.getLayer('linear'))?.name).toBe('mixed_bfloat16');
@@ -80,66 +80,54 @@ describeBackends(['wasm'], () => {
 
 describeBackends(['wasm', 'cpu'], () => {
   describe('precisionFallback in fit', () => {
-    it('switches on a NaN loss along the whole order, restores the last good weights, then stops', async () => {
-      // 12 rows, batch 4, no shuffle: 3 batches per epoch; row 5 (NaN) is in batch 1. Plain SGD
-      // applies the NaN gradient, so without restoring, the weights would be NaN from then on.
-      // Epoch 0 batch 1 (step 1): NaN under mixed_float16 → mixed_bfloat16, weights of step 0.
-      // Epoch 1 batch 1 (step 4): → float32, weights of step 3. Epoch 2 batch 1 (step 7): nothing
-      // left after float32 → stop, weights of step 6.
-      const model = tinyModel();
+    it('switches on a non-finite loss from finite data along the whole order, restoring the start of each failing step, then stops', async () => {
+      // 'big' has kernel 1e38: on all-ones rows its outputs are 4e38, beyond float32's max, so
+      // the loss is non-finite under every policy while inputs and targets are finite: a
+      // precision overflow each time. 3 batches per epoch; no step is ever good, so each switch
+      // restores the failing step's own start (finite, the initial weights; Adam's slots, made
+      // by the failing step, are dropped): step 0 mixed_float16 → mixed_bfloat16, step 1 →
+      // float32, step 2: nothing left after float32 → stop.
+      const model = tf.sequential({
+        layers: [
+          tf.layers.dense({
+            units: 2,
+            inputShape: [4],
+            useBias: false,
+            kernelInitializer: tf.initializers.constant({value: 1e38}),
+            name: 'big',
+          }),
+          tf.layers.dense({units: 1, useBias: false, name: 'out'}),
+        ],
+      });
       applyPolicy(model, 'mixed_float16', {keepFloat32: ['out']});
-      model.compile({optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError'});
-      const data = regressionData(12, 4, [5]);
+      const optimizer = tf.train.adam(0.01);
+      model.compile({optimizer, loss: 'meanSquaredError'});
+      const initial = model.getWeights().map((w) => w.dataSync().slice());
       const messages: string[] = [];
       const fallback = precisionFallback({model, log: (m) => messages.push(m)});
-      const weightsAt = new Map<number, Float32Array[]>();
-      let step = 0;
       const history = await expectNoLeaks(async () => {
-        const x = tf.tensor2d(data.x, [12, 4]);
-        const y = tf.tensor2d(data.y, [12, 1]);
+        const x = tf.ones([12, 4]);
+        const y = tf.zeros([12, 1]);
         const h = await model.fit(x, y, {
           epochs: 5,
           batchSize: 4,
           shuffle: false,
-          callbacks: combineCallbacks([
-            {
-              onBatchBegin: async () =>
-                void weightsAt.set(
-                  step++,
-                  model.getWeights().map((w) => w.dataSync() as Float32Array),
-                ),
-            },
-            fallback,
-          ]),
+          callbacks: [fallback],
         });
         tf.dispose([x, y]);
         return h;
       });
-      expect(history.epoch).toEqual([0, 1, 2]);
+      expect(history.epoch).toEqual([0]);
       expect(
-        fallback.switches.map((s) => [
-          s.step,
-          s.epoch,
-          s.batch,
-          s.from,
-          s.to,
-          s.reason,
-          s.restoredFromStep,
-        ]),
+        fallback.switches.map((s) => [s.step, s.from, s.to, s.reason, s.restoredFromStep]),
       ).toEqual([
-        [1, 0, 1, 'mixed_float16', 'mixed_bfloat16', 'non-finite-loss', 0],
-        [4, 1, 1, 'mixed_bfloat16', 'float32', 'non-finite-loss', 3],
-        [7, 2, 1, 'float32', null, 'non-finite-loss', 6],
+        [0, 'mixed_float16', 'mixed_bfloat16', 'non-finite-loss', 0],
+        [1, 'mixed_bfloat16', 'float32', 'non-finite-loss', 1],
+        [2, 'float32', null, 'non-finite-loss', 2],
       ]);
-      expect(fallback.switches.every((s) => Number.isNaN(s.loss))).toBe(true);
-      expect(messages[0]).toBe(
-        'precisionFallback: epoch 0, batch 1 (step 1): loss is NaN under mixed_float16; switched ' +
-          'to mixed_bfloat16 and restored the weights the model had at step 0.',
-      );
-      expect(messages[2]).toBe(
-        'precisionFallback: epoch 2, batch 1 (step 7): loss is NaN under float32; no policy left ' +
-          'after float32 in order [mixed_float16, mixed_bfloat16, float32]; training stopped and ' +
-          'restored the weights the model had at step 6.',
+      expect(fallback.badData).toEqual([]);
+      expect(messages[2]).toMatch(
+        /^precisionFallback: epoch 0, batch 2 \(step 2\): loss is (NaN|Infinity) under float32 with finite inputs and targets; no policy left after float32 in order \[mixed_float16, mixed_bfloat16, float32\]; training stopped and restored the weights and optimizer state the model had at step 2\.$/,
       );
       // The overrides and keepFloat32 list survive each switch.
       expect(readPolicyRecord(model)).toEqual({
@@ -147,10 +135,13 @@ describeBackends(['wasm', 'cpu'], () => {
         overrides: {},
         keepFloat32: ['out'],
       });
-      // Training stopped after step 7 with the weights step 6 started from, bit for bit.
+      // Nothing non-finite is left behind: the initial weights, bit for bit, and no Adam slot.
       for (const [i, w] of model.getWeights().entries()) {
-        expectBitsEqual(w.dataSync(), weightsAt.get(6)![i]!, `weight ${i}`);
+        expectBitsEqual(w.dataSync(), initial[i]!, `weight ${i}`);
       }
+      const slots = await optimizer.getWeights();
+      expect(slots.length).toBe(1); // iterations only: the slots the failing steps made are gone
+      tf.dispose(slots.map((s) => s.tensor));
       removePolicy(model);
       model.dispose();
     });

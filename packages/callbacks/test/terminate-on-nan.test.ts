@@ -151,7 +151,7 @@ describe('terminateOnNaN options', () => {
       "terminateOnNaN: raiseError must be a boolean; got 'yes'.",
     );
     expect(() => terminateOnNaN({raiseErrors: true} as never)).toThrow(
-      "terminateOnNaN: unknown option 'raiseErrors'. Allowed: raiseError, log.",
+      "terminateOnNaN: unknown option 'raiseErrors'. Allowed: raiseError, restoreWeights, log.",
     );
   });
 });

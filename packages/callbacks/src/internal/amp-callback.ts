@@ -33,6 +33,11 @@ export abstract class AmpCallback extends tf.Callback {
     return this.epochIndex;
   }
 
+  /** The step the next batch of this `fit` will have (0 before the first batch). */
+  protected get nextStepIndex(): number {
+    return this.nextStep;
+  }
+
   /** The model being trained; throws when `fit` did not call `setModel` (see {@link checkBound}). */
   protected get trainedModel(): tf.LayersModel {
     if (this.model == null) {

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import {type OptimizerVariableRef, optimizerVariables} from './optimizer-state.js';
+import {shareData, snapshotWeights} from './weight-snapshot.js';
+
+/** The model's weights and its optimizer's state variables at the start of one step. */
+export interface TrainingSnapshot {
+  readonly step: number;
+  readonly weights: tf.Tensor[];
+  /** Optimizer variables as they were (shared data, no copy). */
+  readonly optimizer: Map<tf.Variable, tf.Tensor>;
+  /** Length of each slot array then (slots are created lazily on the first applied step). */
+  readonly slotLengths: Map<unknown[], number>;
+}
+
+/** Takes a {@link TrainingSnapshot} of `model` (shares data: no copy until training replaces it). */
+export function takeSnapshot(model: tf.LayersModel, step: number): TrainingSnapshot {
+  const refs = optimizerVariables((model as {optimizer?: unknown}).optimizer);
+  const optimizer = new Map<tf.Variable, tf.Tensor>();
+  const slotLengths = new Map<unknown[], number>();
+  for (const ref of refs) {
+    optimizer.set(ref.variable, shareData(ref.variable));
+    if (ref.array != null) slotLengths.set(ref.array, ref.array.length);
+  }
+  return {step, weights: snapshotWeights(model), optimizer, slotLengths};
+}
+
+/** Frees a snapshot's tensors. */
+export function disposeSnapshot(snapshot: TrainingSnapshot | null): void {
+  if (snapshot == null) return;
+  tf.dispose(snapshot.weights);
+  tf.dispose([...snapshot.optimizer.values()]);
+}
+
+/** Whether every float value of the snapshot is finite (one device read). */
+export async function isSnapshotFinite(snapshot: TrainingSnapshot): Promise<boolean> {
+  const all = [...snapshot.weights, ...snapshot.optimizer.values()].filter(
+    (t) => t.dtype === 'float32',
+  );
+  if (all.length === 0) return true;
+  const ok = tf.tidy(() => tf.stack(all.map((t) => tf.all(tf.isFinite(t)))).all());
+  const value = (await ok.data())[0];
+  ok.dispose();
+  return value === 1;
+}
+
+/**
+ * Puts the snapshot back: the model's weights, and every optimizer variable that existed then.
+ * Slot entries created since (the optimizer's first applied step came after the snapshot) are
+ * disposed and cut off the end of their array, so the optimizer creates them afresh, with its
+ * own initial value, on its next applied step, exactly as if the steps since had not run. An
+ * entry created since that is not at the end of its array is zeroed instead (tfjs's optimizers
+ * never make one).
+ */
+export function restoreSnapshot(model: tf.LayersModel, snapshot: TrainingSnapshot): void {
+  model.setWeights(snapshot.weights);
+  const refs: OptimizerVariableRef[] = optimizerVariables(
+    (model as {optimizer?: unknown}).optimizer,
+  );
+  const cut = new Map<unknown[], number>();
+  for (const ref of refs) {
+    const old = snapshot.optimizer.get(ref.variable);
+    if (old != null) {
+      ref.variable.assign(old);
+      continue;
+    }
+    const length = ref.array == null ? -1 : (snapshot.slotLengths.get(ref.array) ?? 0);
+    if (ref.array != null && ref.index >= length) {
+      cut.set(ref.array, length);
+    } else {
+      tf.tidy(() => ref.variable.assign(tf.zerosLike(ref.variable)));
+    }
+  }
+  for (const [array, length] of cut) {
+    const removed = array.splice(length);
+    for (const entry of removed) (entry as {variable: tf.Variable}).variable.dispose();
+  }
+}
