@@ -28,6 +28,12 @@ export interface PolicyRow {
    * format inside libtensorflow, tfjs-node), `emulated` (rounding float32), `none` (float32).
    */
   readonly execution: PolicyExecution;
+  /**
+   * Why the layer runs as it does: for `emulated` layers on tfjs-node, which kernel the dispatch
+   * keeps in float32 and on what facts (no TF kernel, a kernel that sums in the format, a CPU
+   * without 16-bit units, with its flags).
+   */
+  readonly executionDetail: string;
 }
 
 /**
@@ -48,6 +54,7 @@ export function describePolicy(model: Layer): PolicyRow[] {
     const layer = step.layer;
     const plan = LAYER_RECORDS.get(layer)?.plan;
     const computeFormat = plan?.computeFormat ?? 'float32';
+    const {execution, detail} = layerExecution(layer, computeFormat);
     rows.push(
       Object.freeze({
         path: step.path,
@@ -57,7 +64,8 @@ export function describePolicy(model: Layer): PolicyRow[] {
         variableFormat: plan?.variableFormat ?? 'float32',
         outputFormat: plan?.outputFormat ?? 'float32',
         reason: plan?.reason ?? 'default',
-        execution: layerExecution(layer, computeFormat),
+        execution,
+        executionDetail: detail,
       }),
     );
   }

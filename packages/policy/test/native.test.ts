@@ -2,7 +2,8 @@
 // format inside libtensorflow (native kernels from @tfjs-amp/kernels), forward and backward.
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
-import {describe, expect, it} from 'vitest';
+import {type NativeDispatch, setNativeDispatch} from '@tfjs-amp/kernels';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {applyPolicy, describePolicy, removePolicy} from '../src/index.js';
 import {values} from './support.js';
 
@@ -63,6 +64,16 @@ function mlp(): tf.Sequential {
 }
 
 describeBackends(['tensorflow'], () => {
+  // Native wherever the kernels sum in float32, whatever this CPU's speed (the `auto` dispatch
+  // would emulate float16 on CPUs without float16 matrix units).
+  let previousDispatch: NativeDispatch;
+  beforeAll(() => {
+    previousDispatch = setNativeDispatch('accurate');
+  });
+  afterAll(() => {
+    setNativeDispatch(previousDispatch);
+  });
+
   describe('applyPolicy on tfjs-node', () => {
     for (const [policy, dtype] of [
       ['mixed_float16', TF_HALF],

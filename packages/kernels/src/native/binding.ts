@@ -9,6 +9,8 @@ export interface TfBinding {
   executeOp(opName: string, attrs: TfOpAttr[], inputIds: number[], numOutputs: number): TfHandle[];
   createTensor(shape: number[], dtype: number, values: Float32Array | Int32Array): number;
   deleteTensor(id: number): void;
+  /** The values of a float32 or int32 handle. */
+  tensorDataSync(id: number): Float32Array | Int32Array | Uint8Array;
   isUsingGpuDevice(): boolean;
   readonly TF_FLOAT: number;
   readonly TF_INT32: number;

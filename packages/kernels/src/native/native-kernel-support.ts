@@ -4,8 +4,8 @@ import {resolveFormat} from '../formats/index.js';
 import {describeValue, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
 import {asNodeBackend, isNativeComputeFormat} from './binding.js';
-import {isNativeOpSupported, type NativeOpName} from './probe.js';
-import {warnOnce} from './warn-once.js';
+import {decideNative, type NativeDispatch, type NativeReason} from './dispatch.js';
+import type {NativeOpName} from './probe.js';
 
 /**
  * The tfjs kernels that can run natively in a compute format, with the TF op each one runs,
@@ -26,49 +26,77 @@ export const NATIVE_KERNEL_OPS: Readonly<Record<string, NativeOpName>> = Object.
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/** One row of {@link nativeKernelReport}: how one tfjs kernel runs in a format, and why. */
+export interface NativeKernelRow {
+  /** tfjs kernel name, e.g. `Conv2DBackpropFilter`. */
+  readonly kernel: string;
+  /** The TF op it runs natively. */
+  readonly op: NativeOpName;
+  readonly native: boolean;
+  /** `native`, or why not (see {@link NativeReason}). */
+  readonly reason: NativeReason;
+  /** One sentence: what was decided and on which facts (CPU flags, probes). */
+  readonly detail: string;
+}
+
 /**
- * The tfjs kernel names (`BatchMatMul`, `Conv2D`, `Conv2DBackpropFilter`, ...) that run natively
+ * How each native-capable tfjs kernel (`BatchMatMul`, `Conv2D`, `Conv2DBackpropFilter`, ...) runs
  * in `format` inside {@link withComputeFormat} on `backendName` (default: the active backend),
- * sorted. Empty for every backend but `tensorflow` (tfjs-node, tfjs-node-gpu), for formats other
- * than float16 and bfloat16, and when tfjs-node is not loaded. On `tensorflow`, each kernel's TF
- * op is probed once on the device (a 1×1 op in `format`), so a GPU without, say, bfloat16
- * convolutions reports them missing, with a one-time notice that they are emulated.
- *
- * Meant for `@tfjs-amp/policy` (which layers run natively, for `describePolicy`) and for users
- * who want to know before they train. The first call on a backend costs one tiny op per kernel.
+ * sorted by kernel: native or not, and why ({@link decideNative} under the current
+ * {@link NativeDispatch} mode: the TF kernel exists, sums in float32, and this device runs it
+ * faster than float32). Empty for every backend but `tensorflow` (tfjs-node, tfjs-node-gpu), for
+ * formats other than float16 and bfloat16, and when tfjs-node is not loaded. The first call on a
+ * backend runs one tiny probe per op (existence, then accumulation).
  * @throws TypeError when `format` is unknown or `backendName` is not a string.
  * @example
- * nativeKernelSupport('bfloat16', 'tensorflow') // ['BatchMatMul', 'Conv2D', ...] on tfjs-node
+ * console.table(nativeKernelReport('bfloat16'));
+ */
+export function nativeKernelReport(
+  format: FormatName,
+  backendName: string = tf.getBackend(),
+): readonly NativeKernelRow[] {
+  const spec = resolveFormat(format, 'nativeKernelReport');
+  if (typeof backendName !== 'string') {
+    throw wrongType('nativeKernelReport', 'backendName', 'a string', describeValue(backendName));
+  }
+  if (backendName !== 'tensorflow' || !isNativeComputeFormat(spec.name)) return [];
+  if (tf.findBackendFactory('tensorflow') == null) return [];
+  const node = asNodeBackend(tf.findBackend('tensorflow'));
+  if (node == null) return [];
+  ensureAmpKernels('tensorflow');
+  const rows: NativeKernelRow[] = [];
+  for (const [kernel, op] of Object.entries(NATIVE_KERNEL_OPS)) {
+    if (tf.getKernel(kernel, 'tensorflow') == null) continue;
+    const {native, reason, detail} = decideNative(node, op, spec.name);
+    rows.push(Object.freeze({kernel, op, native, reason, detail}));
+  }
+  return Object.freeze(rows);
+}
+
+/**
+ * The tfjs kernel names that run natively in `format` inside {@link withComputeFormat} on
+ * `backendName` (default: the active backend), sorted: the `native` rows of
+ * {@link nativeKernelReport}. Empty for every backend but `tensorflow`, for formats other than
+ * float16 and bfloat16, and when tfjs-node is not loaded.
+ *
+ * Meant for `@tfjs-amp/policy` (which layers run natively, for `describePolicy`) and for users
+ * who want to know before they train.
+ * @throws TypeError when `format` is unknown or `backendName` is not a string.
+ * @example
+ * nativeKernelSupport('bfloat16', 'tensorflow') // ['BatchMatMul', 'Conv2D', ...] on a CPU with avx512_bf16
  * nativeKernelSupport('float16', 'cpu') // []
  */
 export function nativeKernelSupport(
   format: FormatName,
   backendName: string = tf.getBackend(),
 ): readonly string[] {
-  const spec = resolveFormat(format, 'nativeKernelSupport');
+  resolveFormat(format, 'nativeKernelSupport');
   if (typeof backendName !== 'string') {
     throw wrongType('nativeKernelSupport', 'backendName', 'a string', describeValue(backendName));
   }
-  if (backendName !== 'tensorflow' || !isNativeComputeFormat(spec.name)) return NONE;
-  if (tf.findBackendFactory('tensorflow') == null) return NONE;
-  const node = asNodeBackend(tf.findBackend('tensorflow'));
-  if (node == null) return NONE;
-  ensureAmpKernels('tensorflow');
-  const supported: string[] = [];
-  for (const [kernelName, op] of Object.entries(NATIVE_KERNEL_OPS)) {
-    if (tf.getKernel(kernelName, 'tensorflow') == null) continue;
-    if (isNativeOpSupported(node, op, spec.name)) {
-      supported.push(kernelName);
-    } else {
-      warnOnce(
-        `native/${op}/${spec.name}`,
-        `tfjs-amp: TensorFlow has no ${spec.name} ${op} kernel on this device` +
-          `${node.binding.isUsingGpuDevice() ? ' (GPU)' : ''}; ${kernelName} is emulated ` +
-          '(float32 arithmetic, rounded at the cast points).',
-      );
-    }
-  }
-  return Object.freeze(supported.sort());
+  const rows = nativeKernelReport(format, backendName);
+  if (rows.length === 0) return NONE;
+  return Object.freeze(rows.filter((r) => r.native).map((r) => r.kernel));
 }
 
 /** What {@link nativeBackendInfo} reports. */

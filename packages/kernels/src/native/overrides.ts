@@ -4,7 +4,8 @@ import type {FormatName} from '../formats/format-spec.js';
 import {backwardFormat, markForBackward} from './backward-marks.js';
 import {asNodeBackend, isNativeComputeFormat, type NodeBackend} from './binding.js';
 import {getComputeFormat} from './context.js';
-import {isNativeOpSupported, type NativeOpName} from './probe.js';
+import {decideNative} from './dispatch.js';
+import type {NativeOpName} from './probe.js';
 import {warnOnce} from './warn-once.js';
 
 /** Each overridden kernel's previous config (the backend's own), keyed `backend/kernel`. */
@@ -99,11 +100,11 @@ export interface NativeKernelPlan {
 /**
  * The body shared by every native matrix kernel. The compute format is the innermost
  * `withComputeFormat` context, or, outside any, the format of the forward kernel whose backward
- * pass this is ({@link backwardFormat}). float16/bfloat16 with a TF kernel on this device: run
- * natively. Anything else (no context, float32, tf32, float8, int32 inputs, no TF kernel for the
- * format here):
- * the backend's own kernel, exactly as without tfjs-amp; a missing device kernel prints a
- * one-time notice.
+ * pass this is ({@link backwardFormat}). float16/bfloat16 where the dispatch decides native
+ * ({@link decideNative}: the kernel exists, sums in float32 and is fast on this device): run
+ * natively. Anything else (no context, float32, tf32, float8, int32 inputs, a kernel the dispatch
+ * rejects): the backend's own kernel, exactly as without tfjs-amp; a rejected kernel prints a
+ * one-time notice saying why.
  */
 export function runOverride(args: OverrideArgs, plan: NativeKernelPlan): TensorInfo | TensorInfo[] {
   const original = originalKernel(plan.kernelName, plan.backendName);
@@ -113,12 +114,15 @@ export function runOverride(args: OverrideArgs, plan: NativeKernelPlan): TensorI
   if (format == null || !isNativeComputeFormat(format)) return delegate();
   const node = asNodeBackend(args.backend);
   if (node == null) return delegate();
-  if (!isNativeOpSupported(node, plan.op, format)) {
+  const decision = decideNative(node, plan.op, format);
+  if (!decision.native) {
     warnOnce(
-      `native/${plan.op}/${format}`,
-      `tfjs-amp: TensorFlow has no ${format} ${plan.op} kernel on this device` +
-        `${node.binding.isUsingGpuDevice() ? ' (GPU)' : ''}; ${plan.kernelName} runs in float32 ` +
-        'here, and a policy emulates the format by rounding at its cast points.',
+      `native/${plan.op}/${format}/${decision.reason}`,
+      `tfjs-amp: ${plan.kernelName} runs in float32 (a policy emulates ${format} by rounding at ` +
+        `its cast points): ${decision.detail}.` +
+        (decision.reason === 'not-faster'
+          ? " setNativeDispatch('accurate') runs it natively anyway."
+          : ''),
     );
     return delegate();
   }

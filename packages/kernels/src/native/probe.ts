@@ -50,6 +50,13 @@ const PROBES: Readonly<Record<NativeOpName, Probe>> = {
 const results = new WeakMap<NodeBackend, Map<string, boolean>>();
 /** Test-only overrides of probe results, keyed `op/format`. */
 const forced = new Map<string, boolean>();
+/** Bumped whenever a forced result changes, so decisions built on probes are made again. */
+let generation = 0;
+
+/** Changes whenever {@link forceNativeOpSupport} changes what a probe answers. */
+export function probeGeneration(): number {
+  return generation;
+}
 
 /**
  * Whether TensorFlow runs `op` in `format` on this backend's device: runs the op once on 1×1
@@ -62,10 +69,14 @@ export function isNativeOpSupported(
   op: NativeOpName,
   format: FormatName,
 ): boolean {
-  return cached(node, `${op}/${format}`, () => runProbe(node, PROBES[op], op, format));
+  return probeOnce(node, `${op}/${format}`, () => runProbe(node, PROBES[op], op, format));
 }
 
-function cached(node: NodeBackend, key: string, probe: () => boolean): boolean {
+/**
+ * The answer of `probe` for `key` on this backend, computed on first use and remembered for the
+ * backend's lifetime (a test may force it with {@link forceNativeOpSupport}).
+ */
+export function probeOnce(node: NodeBackend, key: string, probe: () => boolean): boolean {
   const force = forced.get(key);
   if (force != null) return force;
   let cache = results.get(node);
@@ -107,7 +118,7 @@ function runProbe(node: NodeBackend, probe: Probe, op: NativeOpName, format: For
  * one element, like {@link isNativeOpSupported}).
  */
 export function isNativeCastSupported(node: NodeBackend, format: FormatName): boolean {
-  return cached(node, `Cast/${format}`, () => runCastProbe(node, format));
+  return probeOnce(node, `Cast/${format}`, () => runCastProbe(node, format));
 }
 
 function runCastProbe(node: NodeBackend, format: FormatName): boolean {
@@ -132,11 +143,12 @@ function runCastProbe(node: NodeBackend, format: FormatName): boolean {
  * with `null`. Not exported from the package.
  */
 export function forceNativeOpSupport(
-  op: NativeOpName | 'Cast',
+  op: NativeOpName | 'Cast' | `accumulation/${NativeOpName}`,
   format: FormatName,
   supported: boolean | null,
 ): void {
   const key = `${op}/${format}`;
   if (supported == null) forced.delete(key);
   else forced.set(key, supported);
+  generation++;
 }

@@ -27,7 +27,9 @@ function runChild(order: 'node-first' | 'kernels-first'): {
     ],
     {
       cwd: join(here, '..', '..'),
-      env: {...process.env, TF_CPP_MIN_LOG_LEVEL: '2'},
+      // TFJS_AMP_NATIVE=all: the float16 MatMul runs natively even on CPUs where the `auto`
+      // dispatch would emulate it (no float16 matrix units); it also checks the variable works.
+      env: {...process.env, TF_CPP_MIN_LOG_LEVEL: '2', TFJS_AMP_NATIVE: 'all'},
       encoding: 'utf8',
     },
   );

@@ -4,9 +4,15 @@ import {afterAll, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
 import {
   ensureAmpKernels,
   getComputeFormat,
+  type NativeDispatch,
+  cpuFeatures,
+  fasterThanFloat32,
+  nativeKernelReport,
   nativeKernelSupport,
+  setNativeDispatch,
   withComputeFormat,
 } from '../../src/index.js';
+import type {NativeOpName} from '../../src/native/probe.js';
 import type {FormatName} from '../../src/formats/format-spec.js';
 import {tensorflowKernelOverrides} from '../../src/kernels/tensorflow/index.js';
 import {installOverrides, uninstallOverrides} from '../../src/native/overrides.js';
@@ -71,13 +77,19 @@ function conv(p: ConvProblem, x: tf.Tensor4D, f: tf.Tensor4D): tf.Tensor4D {
 
 describeBackends(['tensorflow'], () => {
   let spy: OpSpy;
+  let previousDispatch: NativeDispatch;
   beforeAll(() => {
+    // These tests check each native kernel itself, fast or not, whatever its accumulation.
+    previousDispatch = setNativeDispatch('all');
     ensureAmpKernels('tensorflow');
     // Probe every op once now, so that the spy below sees only the work of each test.
     for (const format of FORMATS) nativeKernelSupport(format);
     spy = new OpSpy();
   });
-  afterAll(() => spy.restore());
+  afterAll(() => {
+    spy.restore();
+    setNativeDispatch(previousDispatch);
+  });
   beforeEach(() => spy.reset());
 
   describe.each(FORMATS)('withComputeFormat(%s)', (format) => {
@@ -270,15 +282,29 @@ describeBackends(['tensorflow'], () => {
         const [op, filterOp, inputOp] = convOps(p.depthwise);
         expect([...spy.nativeOps(format)].sort()).toEqual([op, filterOp, inputOp]);
         const got = (t: tf.Tensor) => t.dataSync() as Float32Array;
-        expectMatchesOracle(got(y!), oracles.y, format, mode, 'y', accumulation(op!));
-        expectMatchesOracle(got(dx!), oracles.dx, format, mode, 'dx', accumulation(inputOp!));
+        expectMatchesOracle(
+          got(y!),
+          oracles.y,
+          format,
+          mode,
+          'y',
+          accumulation(op! as NativeOpName, format),
+        );
+        expectMatchesOracle(
+          got(dx!),
+          oracles.dx,
+          format,
+          mode,
+          'dx',
+          accumulation(inputOp! as NativeOpName, format),
+        );
         expectMatchesOracle(
           got(df!),
           oracles.dFilter,
           format,
           mode,
           'dFilter',
-          accumulation(filterOp!),
+          accumulation(filterOp! as NativeOpName, format),
         );
         tf.dispose([x, f, dy, y!, dx!, df!]);
       });
@@ -330,7 +356,7 @@ describeBackends(['tensorflow'], () => {
           format,
           mode,
           'y',
-          accumulation('Conv2D'),
+          accumulation('Conv2D', format),
         );
         tf.dispose([x, f, y]);
       }
@@ -428,7 +454,7 @@ describeBackends(['tensorflow'], () => {
         format,
         mode,
         'conv2dTranspose',
-        accumulation('Conv2DBackpropInput'),
+        accumulation('Conv2DBackpropInput', format),
       );
       tf.dispose([f, dy, y]);
     });
@@ -552,6 +578,63 @@ describeBackends(['tensorflow'], () => {
       expect(nativeKernelSupport('bfloat16', 'tensorflow')).toEqual(all);
     });
 
+    it('lists, under each dispatch mode, the kernels whose probes and device allow it', () => {
+      const cpu = cpuFeatures();
+      console.log(`tfjs-node suites on ${cpu.model} [${cpu.flags.join(' ')}]`);
+      try {
+        for (const format of FORMATS) {
+          setNativeDispatch('accurate');
+          const report = nativeKernelReport(format);
+          expect(report).toHaveLength(10);
+          for (const row of report) {
+            const wide = accumulation(row.op, format) === 'wide';
+            expect(row.native, `${format} ${row.kernel}: ${row.detail}`).toBe(wide);
+            expect(row.reason).toBe(wide ? 'native' : 'accumulates-in-format');
+          }
+          setNativeDispatch('auto');
+          const speed = fasterThanFloat32(format, 'cpu', cpu);
+          for (const row of nativeKernelReport(format)) {
+            const wide = accumulation(row.op, format) === 'wide';
+            expect(row.native, `${format} ${row.kernel}: ${row.detail}`).toBe(wide && speed.faster);
+            if (wide && !speed.faster) {
+              expect(row.reason).toBe('not-faster');
+              expect(row.detail).toContain(cpu.flags.join(' '));
+            }
+          }
+          setNativeDispatch('none');
+          expect(nativeKernelSupport(format)).toEqual([]);
+          expect(new Set(nativeKernelReport(format).map((r) => r.reason))).toEqual(
+            new Set(['dispatch-none']),
+          );
+        }
+      } finally {
+        setNativeDispatch('all');
+      }
+    });
+
+    it('runs a kernel the dispatch rejects in float32, bit for bit, with one notice', () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      setNativeDispatch('none');
+      try {
+        const a = tf.tensor2d(values(6, 70, 'float16'), [2, 3]);
+        const b = tf.tensor2d(values(6, 71, 'float16'), [3, 2]);
+        const want = tf.matMul(a, b);
+        const got = withComputeFormat('float16', () => tf.matMul(a, b));
+        const again = withComputeFormat('float16', () => tf.matMul(a, b));
+        expectBitsEqual(got.dataSync() as Float32Array, want.dataSync() as Float32Array);
+        expect(spy.halfOps()).toEqual([]);
+        const notices = warn.mock.calls
+          .map((c) => String(c[0]))
+          .filter((m) => m.includes('BatchMatMul'));
+        expect(notices).toHaveLength(1);
+        expect(notices[0]).toMatch(/native kernels are off/);
+        tf.dispose([a, b, want, got, again]);
+      } finally {
+        setNativeDispatch('all');
+        warn.mockRestore();
+      }
+    });
+
     it('lists nothing for other formats and other backends', () => {
       for (const format of ['float32', 'tf32', 'float8_e4m3fn', 'float8_e5m2'] as const) {
         expect(nativeKernelSupport(format)).toEqual([]);
@@ -579,7 +662,9 @@ describeBackends(['tensorflow'], () => {
           .map((c) => String(c[0]))
           .filter((m) => m.includes('DepthwiseConv2dNative'));
         expect(notices).toHaveLength(1);
-        expect(notices[0]).toMatch(/no bfloat16 DepthwiseConv2dNative kernel on this device/);
+        expect(notices[0]).toMatch(
+          /TensorFlow has no bfloat16 DepthwiseConv2dNative kernel on this CPU/,
+        );
         tf.dispose([x, f, want, got, again]);
       } finally {
         forceNativeOpSupport('DepthwiseConv2dNative', 'bfloat16', null);

@@ -5,7 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import {expect} from 'vitest';
 import type {FormatName} from '../../src/formats/format-spec.js';
 import {getFormat} from '../../src/formats/index.js';
-import {TF_DTYPES} from '../../src/native/binding.js';
+import {nativeAccumulation} from '../../src/native/accumulation-probe.js';
+import {TF_DTYPES, asNodeBackend} from '../../src/native/binding.js';
+import type {NativeOpName} from '../../src/native/probe.js';
 import {roundArray} from '../../src/rounding/round-array.js';
 
 type Binding = Record<string, unknown> & {
@@ -261,15 +263,21 @@ export function truncate(format: FormatName, v: number): number {
 
 /**
  * How a TF kernel sums: `wide` (in float32, rounded to the format once at the end) or `format`
- * (in the format itself, every partial sum rounded). Measured on TF 2.21 CPU: MatMul /
- * BatchMatMulV2 and Conv2D are wide; Conv2DBackpropInput, Conv2DBackpropFilter and the three
- * depthwise ops sum in the format (Eigen's half arithmetic).
+ * (in the format itself, every partial sum rounded).
  */
 export type Accumulation = 'wide' | 'format';
 
-/** The accumulation of each native TF op on tfjs-node's CPU build (see {@link Accumulation}). */
-export function accumulation(op: string): Accumulation {
-  return op === 'BatchMatMulV2' || op === 'Conv2D' ? 'wide' : 'format';
+/**
+ * How the native TF `op` sums in `format` on this CPU, as the dispatch's exact probe found it
+ * (`nativeAccumulation`). It differs between CPUs: TF 2.21's Eigen float16 convolution gradients
+ * and depthwise kernels sum in float16 on CPUs without AVX512-FP16, oneDNN's bfloat16 kernels on
+ * CPUs with avx512_bf16/AMX sum in float32. The oracle checks then hold the kernel to the bound of
+ * the accumulation it has, and a probe that misjudged it fails them.
+ */
+export function accumulation(op: NativeOpName, format: FormatName): Accumulation {
+  const node = asNodeBackend(tf.backend());
+  if (node == null) throw new Error('accumulation: the tensorflow backend is not active');
+  return nativeAccumulation(node, op, format) === 'float32' ? 'wide' : 'format';
 }
 
 /**

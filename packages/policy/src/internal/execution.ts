@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {type FormatName, nativeKernelSupport} from '@tfjs-amp/kernels';
+import {type FormatName, nativeKernelReport} from '@tfjs-amp/kernels';
 import type {Layer} from './layer-walk.js';
 
 /**
@@ -33,15 +33,41 @@ const NATIVE_LAYER_KERNELS: Readonly<Record<string, readonly string[]>> = Object
   SimpleRNNCell: MATMUL,
 });
 
+/** A layer's execution and the reason, for `describePolicy`. */
+export interface LayerExecution {
+  readonly execution: PolicyExecution;
+  /** Why: the dispatch's reason for the first kernel that does not run natively, or what runs. */
+  readonly detail: string;
+}
+
 /**
  * The one place that decides a layer's execution on the current backend: `native` when every
- * kernel its class needs runs natively in the format there (`nativeKernelSupport` from
- * @tfjs-amp/kernels, probed once per device), else `emulated`.
+ * kernel its class needs runs natively in the format there (`nativeKernelReport` from
+ * @tfjs-amp/kernels: the TF kernel exists, sums in float32 and is fast on this device), else
+ * `emulated`, with the reason.
  */
-export function layerExecution(layer: Layer, computeFormat: FormatName): PolicyExecution {
-  if (computeFormat === 'float32') return 'none';
+export function layerExecution(layer: Layer, computeFormat: FormatName): LayerExecution {
+  if (computeFormat === 'float32') return {execution: 'none', detail: 'computes in float32'};
   const kernels = NATIVE_LAYER_KERNELS[layer.getClassName()];
-  if (kernels == null) return 'emulated';
-  const native = nativeKernelSupport(computeFormat, tf.getBackend());
-  return kernels.every((k) => native.includes(k)) ? 'native' : 'emulated';
+  if (kernels == null) {
+    return {
+      execution: 'emulated',
+      detail: `${layer.getClassName()} has no native kernels: ${computeFormat} is emulated`,
+    };
+  }
+  const report = nativeKernelReport(computeFormat, tf.getBackend());
+  if (report.length === 0) {
+    return {
+      execution: 'emulated',
+      detail: `the ${tf.getBackend()} backend has no native ${computeFormat} kernels`,
+    };
+  }
+  const rejected = kernels
+    .map((k) => report.find((r) => r.kernel === k))
+    .find((r) => r == null || !r.native);
+  if (rejected != null) return {execution: 'emulated', detail: rejected.detail};
+  return {
+    execution: 'native',
+    detail: `${kernels.join(', ')} run natively in ${computeFormat}`,
+  };
 }

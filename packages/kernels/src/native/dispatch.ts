@@ -1,0 +1,157 @@
+import type {FormatName} from '../formats/format-spec.js';
+import {invalidChoice} from '../internal/errors.js';
+import {nativeAccumulation} from './accumulation-probe.js';
+import type {NodeBackend} from './binding.js';
+import {type CpuFeatures, cpuFeatures} from './cpu-features.js';
+import {isNativeOpSupported, type NativeOpName, probeGeneration} from './probe.js';
+
+/**
+ * Which native 16-bit kernels run inside `withComputeFormat` (and so under a policy):
+ * - `auto` (default): those that keep float32 accumulation (probed once per op and format) and
+ *   that this device runs faster than float32: on a GPU, all; on a CPU, bfloat16 kernels where it
+ *   has bfloat16 units (avx512_bf16 or amx_bf16) and float16 kernels where it has float16 matrix
+ *   units (amx_fp16). Elsewhere the format is emulated, which costs about 1.05x float32, where
+ *   TF's 16-bit CPU kernels without such units cost 1.0-10x.
+ * - `accurate`: every kernel that keeps float32 accumulation, whatever its speed (to study
+ *   native numerics on any CPU).
+ * - `all`: every kernel TF has in the format, even those that sum in the format itself.
+ * - `none`: no native kernel; every format is emulated.
+ *
+ * The default comes from the environment variable `TFJS_AMP_NATIVE` when it names a mode.
+ */
+export type NativeDispatch = 'accurate' | 'all' | 'auto' | 'none';
+
+/** The dispatch modes, sorted. */
+export const NATIVE_DISPATCH_MODES: readonly NativeDispatch[] = Object.freeze([
+  'accurate',
+  'all',
+  'auto',
+  'none',
+]);
+
+function isMode(value: unknown): value is NativeDispatch {
+  return NATIVE_DISPATCH_MODES.includes(value as NativeDispatch);
+}
+
+function modeFromEnv(): NativeDispatch {
+  const env = (globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env;
+  const value = env?.TFJS_AMP_NATIVE;
+  return isMode(value) ? value : 'auto';
+}
+
+let mode: NativeDispatch = modeFromEnv();
+
+/** The current {@link NativeDispatch} mode. */
+export function getNativeDispatch(): NativeDispatch {
+  return mode;
+}
+
+/**
+ * Sets the {@link NativeDispatch} mode for the whole process and returns the previous one.
+ * Affects kernels run from now on; a model need not be re-instrumented.
+ * @throws TypeError when `next` is not one of {@link NATIVE_DISPATCH_MODES}.
+ * @example
+ * const previous = setNativeDispatch('accurate'); // native wherever numerics allow
+ */
+export function setNativeDispatch(next: NativeDispatch): NativeDispatch {
+  if (!isMode(next)) {
+    throw invalidChoice('setNativeDispatch', 'mode', next, NATIVE_DISPATCH_MODES);
+  }
+  const previous = mode;
+  mode = next;
+  return previous;
+}
+
+/** Why a kernel does or does not run natively. */
+export type NativeReason =
+  | 'native'
+  | 'dispatch-none'
+  | 'no-kernel'
+  | 'accumulates-in-format'
+  | 'not-faster';
+
+/** The dispatch decision for one TF op in one format on one backend. */
+export interface NativeDecision {
+  readonly native: boolean;
+  readonly reason: NativeReason;
+  /** One sentence for notices and `describePolicy`. */
+  readonly detail: string;
+}
+
+/**
+ * Whether this device is expected to run `format` kernels faster than float32: the table the
+ * `auto` mode uses. Pure (tests give it recorded CPUs).
+ */
+export function fasterThanFloat32(
+  format: FormatName,
+  device: 'cpu' | 'gpu',
+  cpu: CpuFeatures,
+): {readonly faster: boolean; readonly why: string} {
+  if (device === 'gpu') return {faster: true, why: 'GPU: 16-bit tensor cores'};
+  const flags = cpu.flags.length > 0 ? cpu.flags.join(' ') : 'flags unknown';
+  if (format === 'bfloat16') {
+    return cpu.bf16Units
+      ? {faster: true, why: `CPU has bfloat16 units [${flags}]`}
+      : {faster: false, why: `CPU has no bfloat16 units (avx512_bf16, amx_bf16) [${flags}]`};
+  }
+  if (format === 'float16') {
+    return cpu.fp16Units
+      ? {faster: true, why: `CPU has float16 matrix units [${flags}]`}
+      : {faster: false, why: `CPU has no float16 matrix units (amx_fp16) [${flags}]`};
+  }
+  return {faster: false, why: `${format} has no native kernels`};
+}
+
+const decisions = new WeakMap<NodeBackend, Map<string, NativeDecision>>();
+
+/**
+ * Whether `op` runs natively in `format` on this backend under the current mode, and why.
+ * Decided once per backend, op, format and mode (the probes run on first use).
+ */
+export function decideNative(
+  node: NodeBackend,
+  op: NativeOpName,
+  format: FormatName,
+): NativeDecision {
+  let cache = decisions.get(node);
+  if (cache == null) {
+    cache = new Map();
+    decisions.set(node, cache);
+  }
+  const key = `${mode}/${op}/${format}/${probeGeneration()}`;
+  let decision = cache.get(key);
+  if (decision == null) {
+    decision = decide(node, op, format);
+    cache.set(key, decision);
+  }
+  return decision;
+}
+
+function decide(node: NodeBackend, op: NativeOpName, format: FormatName): NativeDecision {
+  const gpu = node.binding.isUsingGpuDevice();
+  const where = gpu ? 'this GPU' : 'this CPU';
+  if (mode === 'none') {
+    return no('dispatch-none', `native kernels are off (setNativeDispatch('none'))`);
+  }
+  if (!isNativeOpSupported(node, op, format)) {
+    return no('no-kernel', `TensorFlow has no ${format} ${op} kernel on ${where}`);
+  }
+  if (mode === 'all') return yes(`${format} ${op} runs natively (dispatch 'all')`);
+  if (nativeAccumulation(node, op, format) !== 'float32') {
+    return no(
+      'accumulates-in-format',
+      `TensorFlow's ${format} ${op} on ${where} rounds partial sums to ${format} instead of ` +
+        'summing in float32',
+    );
+  }
+  if (mode === 'accurate') return yes(`${format} ${op} sums in float32 (dispatch 'accurate')`);
+  const speed = fasterThanFloat32(format, gpu ? 'gpu' : 'cpu', cpuFeatures());
+  return speed.faster
+    ? yes(`${format} ${op} sums in float32 and is fast here: ${speed.why}`)
+    : no('not-faster', `${format} ${op} is not faster than float32 here: ${speed.why}`);
+}
+
+const yes = (detail: string): NativeDecision =>
+  Object.freeze({native: true, reason: 'native', detail});
+const no = (reason: NativeReason, detail: string): NativeDecision =>
+  Object.freeze({native: false, reason, detail});
