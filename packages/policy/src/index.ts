@@ -37,5 +37,6 @@ export type {
   SavedWeightFormat,
   SaveWithPolicyOptions,
 } from './serialization.js';
+export {decodeBfloat16Weights} from './serialization-bfloat16.js';
 export {checkWeightData} from './serialization-check.js';
 export type {CheckWeightDataOptions, WeightFile} from './serialization-check.js';

@@ -30,8 +30,17 @@ export interface CheckWeightDataOptions {
 /** Artifacts that passed a check, with whatever options their checker chose. */
 const checked = new WeakSet<tf.io.ModelArtifacts>();
 
+/**
+ * Marks `to` (artifacts derived from `from`, e.g. decoded) as checked when `from` was, so a
+ * loader further down does not check them again with other options.
+ */
+export function inheritWeightCheck(from: tf.io.ModelArtifacts, to: tf.io.ModelArtifacts): void {
+  if (checked.has(from)) checked.add(to);
+}
+
 /** Bytes per stored value for each dtype a weight (or its quantization) can have. */
 const BYTES_PER_VALUE: Readonly<Record<string, number>> = {
+  bfloat16: 2,
   bool: 1,
   complex64: 8,
   float16: 2,
@@ -41,9 +50,12 @@ const BYTES_PER_VALUE: Readonly<Record<string, number>> = {
   uint8: 1,
 };
 
-/** A weight's stored byte length, or null for a dtype whose size the manifest does not fix. */
-function storedByteLength(spec: tf.io.WeightsManifestEntry): number | null {
-  const bytes = BYTES_PER_VALUE[spec.quantization?.dtype ?? spec.dtype];
+/**
+ * A weight's stored byte length (its quantization's dtype if any: `float16`, `bfloat16`, `uint8`,
+ * `uint16`), or null for a dtype whose size the manifest does not fix (strings).
+ */
+export function storedByteLength(spec: tf.io.WeightsManifestEntry): number | null {
+  const bytes = BYTES_PER_VALUE[(spec.quantization?.dtype as string | undefined) ?? spec.dtype];
   return bytes == null ? null : bytes * spec.shape.reduce((a, b) => a * b, 1);
 }
 
@@ -90,6 +102,17 @@ function firstNonFinite(
         }
       }
     }
+  } else if ((q.dtype as string) === 'bfloat16') {
+    for (let i = 0; i < size; i++) {
+      const bits = view.getUint16(offset + 2 * i, true);
+      // bfloat16 is float32's upper half: exponent all ones is ±Inf (mantissa 0) or NaN.
+      if ((bits & 0x7f80) === 0x7f80) {
+        if (count++ === 0) {
+          index = i;
+          value = (bits & 0x7f) !== 0 ? Number.NaN : bits & 0x8000 ? -Infinity : Infinity;
+        }
+      }
+    }
   } else {
     // uint8 / uint16 affine quantization: finite unless its scale or minimum is not.
     const bad = [q.scale, q.min].find((v) => v != null && !Number.isFinite(v));
@@ -104,7 +127,8 @@ function firstNonFinite(
  * and leaves no tensors behind. Refuses:
  * - weight data shorter than the manifest describes (a truncated file: the error names the first
  *   weight cut off and the file it lives in) or longer (a file that belongs to another model);
- * - NaN or ±Inf values in any float32 weight (decoded from float16 where the manifest says so),
+ * - NaN or ±Inf values in any float32 weight (stored as float16 or bfloat16 where the manifest
+ *   says so),
  *   unless `allowNonFiniteWeights` is set.
  * Artifacts without weights pass. Reads the weight bytes once on the CPU; creates no tensors.
  * An artifacts object that already passed (e.g. in a loader's IOHandler, which may have allowed

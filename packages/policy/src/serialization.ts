@@ -5,7 +5,8 @@ import {describeValue, invalidChoice, wrongType} from './internal/errors.js';
 import {isLayer, type Layer} from './internal/layer-walk.js';
 import {POLICY_METADATA_KEY, readPolicyMetadata} from './internal/metadata.js';
 import {isPolicyName, type PolicyName} from './policy.js';
-import {checkWeightData, type WeightFile} from './serialization-check.js';
+import {decodeBfloat16Weights} from './serialization-bfloat16.js';
+import {checkWeightData, storedByteLength, type WeightFile} from './serialization-check.js';
 
 export {POLICY_METADATA_KEY} from './internal/metadata.js';
 
@@ -139,7 +140,9 @@ async function weightFilesOnDisk(handler: tf.io.IOHandler): Promise<WeightFile[]
  * puts the policy back on. Before tfjs builds the model, the weight data is checked with
  * {@link checkWeightData}: a truncated or oversized weight file, or NaN/±Inf weights (unless
  * `allowNonFiniteWeights`), is refused with an error naming the model, the weight and, for
- * `file://` paths on tfjs-node, the weight file. A failed load leaves no tensors behind.
+ * `file://` paths on tfjs-node, the weight file. A failed load leaves no tensors behind. Weights
+ * saved as bfloat16 (`saveWeightsAs: 'bfloat16'`) are decoded exactly (see
+ * {@link decodeBfloat16Weights}).
  * @throws Error for corrupt weight data (see above); TypeError when the saved policy record is
  *   malformed; tfjs's own errors for an unreadable model.json.
  * @example
@@ -168,7 +171,7 @@ export async function loadLayersModelWithPolicy(
           weightFiles: await weightFilesOnDisk(inner),
           allowNonFiniteWeights,
         });
-        return artifacts;
+        return decodeBfloat16Weights(artifacts);
       },
     };
   }
@@ -182,58 +185,67 @@ export async function loadLayersModelWithPolicy(
 }
 
 /** Storage formats for saved weights. */
-export type SavedWeightFormat = 'float32' | 'float16';
+export type SavedWeightFormat = 'float32' | 'float16' | 'bfloat16';
 
 /** Options of {@link saveModelWithPolicy}: tfjs's own save options, plus the weight format. */
 export interface SaveWithPolicyOptions extends tf.io.SaveConfig {
   /**
-   * How float32 model weights are written. `float16` halves their size using tfjs io's float16
-   * weight quantization (`quantization: {dtype: 'float16'}` in the weight specs), which stock
-   * `tf.loadLayersModel` decodes back to float32. Values are rounded to nearest-even, so a model
-   * computing in float16 predicts bit-identically after loading (its weights are read rounded to
-   * float16 anyway); layers kept in float32 and bfloat16 policies see rounded weights. Optimizer
-   * weights (`includeOptimizer`) and non-float32 weights are always written as they are.
-   * Default `float32`.
+   * How float32 model weights are written. Default `float32` (exact).
+   * - `float16` halves their size using tfjs io's float16 weight quantization
+   *   (`quantization: {dtype: 'float16'}` in the weight specs), which stock `tf.loadLayersModel`
+   *   decodes back to float32. Values are rounded to nearest-even, so a model computing in
+   *   float16 (`mixed_float16`, `float16`) predicts bit-identically after loading (it reads its
+   *   weights rounded to float16 anyway). Not exact for anything else: a `mixed_bfloat16` model's
+   *   predictions move (by up to 2.75e-4 on a small MLP), as do layers kept in float32.
+   * - `bfloat16` halves their size too, storing the upper 16 bits of each value rounded to
+   *   nearest-even (`quantization: {dtype: 'bfloat16'}`, see {@link decodeBfloat16Weights}): a
+   *   model computing in bfloat16 (`mixed_bfloat16`, `bfloat16`) predicts bit-identically after
+   *   loading. tfjs cannot decode this itself: load with `loadLayersModelWithPolicy` (stock
+   *   `tf.loadLayersModel` refuses the file rather than misread it).
+   *
+   * Either 16-bit format rounds the float32 master weights, so training resumed from such a file
+   * does not continue exactly where it stopped: save with `float32` (and `includeOptimizer`) to
+   * resume training, and use 16-bit files for inference and distribution. Optimizer weights
+   * (`includeOptimizer`) and non-float32 weights are always written as they are.
    */
   saveWeightsAs?: SavedWeightFormat;
 }
 
-const SAVED_WEIGHT_FORMATS: readonly SavedWeightFormat[] = ['float16', 'float32'];
-
-const BYTES_PER_VALUE: Readonly<Record<string, number>> = {
-  bool: 1,
-  complex64: 8,
-  float16: 2,
-  float32: 4,
-  int32: 4,
-  uint16: 2,
-  uint8: 1,
-};
+const SAVED_WEIGHT_FORMATS: readonly SavedWeightFormat[] = ['bfloat16', 'float16', 'float32'];
 
 /** One spec's byte length in a weight buffer; strings (never in layers models) are refused. */
 function specByteLength(spec: tf.io.WeightsManifestEntry): number {
-  const dtype = spec.quantization?.dtype ?? spec.dtype;
-  const bytes = BYTES_PER_VALUE[dtype];
+  const bytes = storedByteLength(spec);
   if (bytes == null) {
     throw new TypeError(
-      `saveModelWithPolicy: weight '${spec.name}' has dtype ${dtype}, which float16 saving does not ` +
-        "handle; save with saveWeightsAs: 'float32'.",
+      `saveModelWithPolicy: weight '${spec.name}' has dtype ${spec.dtype}, which 16-bit saving ` +
+        "does not handle; save with saveWeightsAs: 'float32'.",
     );
   }
-  return bytes * spec.shape.reduce((a, b) => a * b, 1);
+  return bytes;
+}
+
+/** Whether a 16-bit pattern of `format` is ±Inf. */
+function isInfinite16(bits: number, format: 'float16' | 'bfloat16'): boolean {
+  return format === 'float16' ? (bits & 0x7fff) === 0x7c00 : (bits & 0x7fff) === 0x7f80;
 }
 
 /**
- * Rewrites model artifacts so float32 model weights are stored as float16 (tfjs io's float16
- * quantization). Throws when a finite weight is outside float16's range, rather than writing Inf.
+ * Rewrites model artifacts so float32 model weights are stored in a 16-bit format: `float16`
+ * (tfjs io's float16 quantization) or `bfloat16` (see {@link decodeBfloat16Weights}), rounded to
+ * nearest-even. Throws when a finite weight is outside the format's range, rather than writing
+ * Inf.
  */
-export function toFloat16Artifacts(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
+export function toHalfArtifacts(
+  artifacts: tf.io.ModelArtifacts,
+  format: 'float16' | 'bfloat16',
+): tf.io.ModelArtifacts {
   const specs = artifacts.weightSpecs;
   if (specs == null || artifacts.weightData == null) return artifacts;
   const source = new Uint8Array(new tf.io.CompositeArrayBuffer(artifacts.weightData).slice());
   const chunks: Uint8Array[] = [];
   const newSpecs: tf.io.WeightsManifestEntry[] = [];
-  const maxFinite = getFormat('float16').maxFinite;
+  const maxFinite = getFormat(format).maxFinite;
   let offset = 0;
   for (const spec of specs) {
     const length = specByteLength(spec);
@@ -245,18 +257,21 @@ export function toFloat16Artifacts(artifacts: tf.io.ModelArtifacts): tf.io.Model
       continue;
     }
     const values = new Float32Array(bytes.slice().buffer);
-    const half = encode(values, 'float16') as Uint16Array;
+    const half = encode(values, format) as Uint16Array;
     for (let i = 0; i < half.length; i++) {
-      // 0x7c00 / 0xfc00: ±Inf in float16. A finite weight that lands there overflowed.
-      if ((half[i]! & 0x7fff) === 0x7c00 && Number.isFinite(values[i]!)) {
+      // A finite weight that lands on ±Inf overflowed.
+      if (isInfinite16(half[i]!, format) && Number.isFinite(values[i]!)) {
         throw new RangeError(
-          `saveModelWithPolicy: weight '${spec.name}' holds ${values[i]}, beyond float16's range ` +
-            `(±${maxFinite}); save with saveWeightsAs: 'float32'.`,
+          `saveModelWithPolicy: weight '${spec.name}' holds ${values[i]}, beyond ${format}'s ` +
+            `range (±${maxFinite}); save with saveWeightsAs: 'float32'.`,
         );
       }
     }
     chunks.push(new Uint8Array(half.buffer, half.byteOffset, half.byteLength));
-    newSpecs.push({...spec, quantization: {dtype: 'float16'}});
+    newSpecs.push({
+      ...spec,
+      quantization: {dtype: format as 'float16'}, // 'bfloat16' is ours: tfjs's type lacks it
+    });
   }
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
   const data = new Uint8Array(total);
@@ -268,10 +283,16 @@ export function toFloat16Artifacts(artifacts: tf.io.ModelArtifacts): tf.io.Model
   return {...artifacts, weightSpecs: newSpecs, weightData: data.buffer};
 }
 
+/** {@link toHalfArtifacts} for float16 (tfjs io's float16 weight quantization). */
+export function toFloat16Artifacts(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
+  return toHalfArtifacts(artifacts, 'float16');
+}
+
 /**
  * `model.save` with a choice of weight format; the policy recorded by `applyPolicy` is saved
  * either way (plain `model.save` keeps it too). Resolves to tfjs's `SaveResult`.
- * @throws TypeError for an unknown `saveWeightsAs`; RangeError when float16 cannot hold a weight.
+ * @throws TypeError for an unknown `saveWeightsAs`; RangeError when the 16-bit format cannot hold
+ *   a weight.
  * @example
  * await saveModelWithPolicy(model, 'file://./model', {saveWeightsAs: 'float16'});
  * const loaded = await loadLayersModelWithPolicy('file://./model/model.json'); // stock loader inside
@@ -314,8 +335,8 @@ export async function saveModelWithPolicy(
       describeValue(inner),
     );
   }
-  const float16Handler: tf.io.IOHandler = {
-    save: (artifacts) => inner.save!(toFloat16Artifacts(artifacts)),
+  const halfHandler: tf.io.IOHandler = {
+    save: (artifacts) => inner.save!(toHalfArtifacts(artifacts, saveWeightsAs)),
   };
-  return model.save(float16Handler, saveConfig);
+  return model.save(halfHandler, saveConfig);
 }

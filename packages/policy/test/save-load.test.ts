@@ -181,9 +181,9 @@ describe('saveModelWithPolicy', () => {
         "save with saveWeightsAs: 'float32'.",
     );
     await expect(
-      saveModelWithPolicy(model, handler, {saveWeightsAs: 'bfloat16' as 'float16'}),
+      saveModelWithPolicy(model, handler, {saveWeightsAs: 'float8' as 'float16'}),
     ).rejects.toThrow(
-      "saveModelWithPolicy: unknown saveWeightsAs 'bfloat16'. Allowed: float16, float32.",
+      "saveModelWithPolicy: unknown saveWeightsAs 'float8'. Allowed: bfloat16, float16, float32.",
     );
     model.dispose();
   });

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import {checkWeightData, type WeightFile} from '@tfjs-amp/policy';
+import {checkWeightData, decodeBfloat16Weights, type WeightFile} from '@tfjs-amp/policy';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 
@@ -50,7 +50,8 @@ function readFileFor(path: string, what: string): Buffer {
  * manifest names) into `ModelArtifacts`, without tfjs-node: pass them to
  * `tf.loadLayersModel(tf.io.fromMemory(artifacts))`. The weight files are checked with
  * `checkWeightData` from @tfjs-amp/policy before any tensor exists: a truncated or oversized
- * file, or NaN/±Inf weights (unless `allowNonFiniteWeights`), is refused.
+ * file, or NaN/±Inf weights (unless `allowNonFiniteWeights`), is refused. Weights saved as
+ * bfloat16 by `saveModelWithPolicy` are decoded to float32 (exactly).
  * @throws Error when a file is missing or unreadable, model.json is not JSON, or the weight
  *   data is corrupt (the message names the file and the weight); TypeError when the JSON has no
  *   `modelTopology`.
@@ -105,7 +106,7 @@ export function readModelArtifacts(
       allowNonFiniteWeights: options.allowNonFiniteWeights,
     }),
   });
-  return artifacts;
+  return decodeBfloat16Weights(artifacts);
 }
 
 /**
