@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {type Browser, chromium, type Page} from 'playwright-core';
+import {announceSkip} from '@tfjs-amp/test-utils';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {writeHtmlReport} from '../src/report/html.js';
 import {fakeReport, fakeRun} from './helpers/fake-report.js';
@@ -28,7 +29,14 @@ const report = fakeReport([
 ]);
 
 // Chromium is a system package (.ci/run installs Debian's); without it the test skips locally
-// and fails in CI.
+// (saying so) and fails in CI.
+if (!HAS_CHROMIUM && !IN_CI) {
+  announceSkip(
+    'report.html in headless Chromium',
+    `no Chromium at ${CHROMIUM}`,
+    'install it (`sudo apt-get install chromium`) or set CHROMIUM_PATH to a Chromium binary',
+  );
+}
 describe.skipIf(!HAS_CHROMIUM && !IN_CI)('report.html in headless Chromium', () => {
   let browser: Browser;
   let page: Page;

@@ -1,10 +1,10 @@
 // The suite on tfjs-node's `tensorflow` backend: skipped where the native binding is not built,
 // mandatory in CI (TFJS_AMP_REQUIRE_NODE=1).
-import {expectNoLeaks, nodeBackendRequired, nodeBindingPresent} from '@tfjs-amp/test-utils';
-import {describe, expect, it} from 'vitest';
+import {describeWithTfjsNode, expectNoLeaks} from '@tfjs-amp/test-utils';
+import {expect, it} from 'vitest';
 import {runSuite, setupBackend} from '../src/index.js';
 
-describe.skipIf(!nodeBindingPresent() && !nodeBackendRequired())('runSuite on tensorflow', () => {
+describeWithTfjsNode('runSuite on tensorflow', () => {
   it('trains and measures every configuration on tfjs-node, leaking no tensor or native handle', async () => {
     await setupBackend('tensorflow');
     const report = await expectNoLeaks(() =>

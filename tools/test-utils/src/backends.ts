@@ -9,6 +9,38 @@ export type TestBackendName = 'cpu' | 'wasm' | 'tensorflow';
 
 const loaded = new Map<TestBackendName, Promise<boolean>>();
 
+/** What to run to include the suites that need tfjs-node's native binding. */
+export const TFJS_NODE_HOW_TO_INCLUDE =
+  'run `npm run provision:tfjs-node` once (builds the binding offline), then ' +
+  '`TFJS_AMP_REQUIRE_NODE=1 npm test` (missing tfjs-node then fails instead of skipping)';
+
+const announced = new Set<string>();
+
+/**
+ * Prints one line on stderr, once per suite name and test file, saying that a suite is skipped,
+ * why, and what to run to include it, so a skipped suite never passes silently.
+ * @example
+ * announceSkip('runSuite on tensorflow', 'tfjs-node is not provisioned', TFJS_NODE_HOW_TO_INCLUDE);
+ */
+export function announceSkip(suite: string, reason: string, howToInclude: string): void {
+  if (announced.has(suite)) return;
+  announced.add(suite);
+  console.warn(`[tfjs-amp] SKIPPED '${suite}': ${reason}. To include it: ${howToInclude}.`);
+}
+
+/**
+ * `describe` when tfjs-node's native binding is present or `TFJS_AMP_REQUIRE_NODE=1` (then a
+ * missing binding fails the suite), otherwise `describe.skip` plus an {@link announceSkip} line.
+ */
+export function describeWithTfjsNode(name: string, suite: () => void): void {
+  if (nodeBackendRequired() || nodeBindingPresent()) {
+    describe(name, suite);
+    return;
+  }
+  announceSkip(name, "tfjs-node's native binding is not built", TFJS_NODE_HOW_TO_INCLUDE);
+  describe.skip(`${name} (skipped: tfjs-node not provisioned)`, suite);
+}
+
 /** True when CI demands that tfjs-node suites run instead of skipping. */
 export function nodeBackendRequired(): boolean {
   return process.env.TFJS_AMP_REQUIRE_NODE === '1';
@@ -60,7 +92,8 @@ export async function useBackend(name: TestBackendName): Promise<void> {
 
 /**
  * Runs the same suite once per backend. `tensorflow` (tfjs-node) is skipped when the package or
- * its native binding is missing, unless `TFJS_AMP_REQUIRE_NODE=1`, which makes that a failure.
+ * its native binding is missing (with a one-line notice saying how to include it), unless
+ * `TFJS_AMP_REQUIRE_NODE=1`, which makes that a failure.
  */
 export function describeBackends(
   names: readonly TestBackendName[],
@@ -68,7 +101,12 @@ export function describeBackends(
 ): void {
   for (const name of names) {
     if (name === 'tensorflow' && !nodeBackendRequired() && !nodeBindingPresent()) {
-      describe.skip(`on tensorflow (tfjs-node not provisioned)`, () => suite(name));
+      announceSkip(
+        'on tensorflow',
+        "tfjs-node's native binding is not built",
+        TFJS_NODE_HOW_TO_INCLUDE,
+      );
+      describe.skip(`on tensorflow (skipped: tfjs-node not provisioned)`, () => suite(name));
       continue;
     }
     describe(`on ${name}`, () => {

@@ -1,8 +1,11 @@
 export {
+  announceSkip,
   describeBackends,
+  describeWithTfjsNode,
   isBackendAvailable,
   nodeBackendRequired,
   nodeBindingPresent,
+  TFJS_NODE_HOW_TO_INCLUDE,
   useBackend,
 } from './backends.js';
 export type {TestBackendName} from './backends.js';

@@ -1,8 +1,8 @@
 import {execFileSync} from 'node:child_process';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {nodeBackendRequired, nodeBindingPresent} from '@tfjs-amp/test-utils';
-import {describe, expect, it} from 'vitest';
+import {describeWithTfjsNode} from '@tfjs-amp/test-utils';
+import {expect, it} from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -36,9 +36,7 @@ function runChild(order: 'node-first' | 'kernels-first'): {
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
-const suite = nodeBindingPresent() || nodeBackendRequired() ? describe : describe.skip;
-
-suite('native kernel overrides, whichever package is imported first', () => {
+describeWithTfjsNode('native kernel overrides, whichever package is imported first', () => {
   it('installs them on import when tfjs-node came first', () => {
     const r = runChild('node-first');
     expect(r.backend).toBe('tensorflow');
