@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type {NamedTensorMap, Scalar, Tensor, Variable} from '@tensorflow/tfjs';
+import {FusedOptimizer, fuseOptimizer} from '@tfjs-amp/optimizers';
 import {type LossScaleEvent, type LossScaleListener, ListenerSet} from './events.js';
 import {describeValue, warnOnce, wrongType} from './internal/errors.js';
 import type {NamedTensor} from './internal/types.js';
@@ -33,6 +34,12 @@ let instances = 0;
  * (back off on overflow, grow after `growthInterval` clean steps) and listeners get a
  * {@link LossScaleEvent}.
  *
+ * On tfjs-node's `tensorflow` backend the applied steps run fused by default (option `fused`):
+ * `fuseOptimizer` of `@tfjs-amp/optimizers` applies Adam, Adamax, Momentum, RMSProp or SGD as one
+ * TensorFlow training op per variable, with the slots in TensorFlow (so `innerOptimizer`'s own
+ * slots are not used; `getWeights()` here returns them); skipped steps leave them untouched as
+ * before. On every other backend nothing changes.
+ *
  * With `fit`, `fitDataset` and `trainOnBatch` it only needs to be the compiled optimizer (`fit`
  * calls `minimize`); the loss that `minimize` returns, and so the logged loss, is the unscaled
  * loss. In custom loops use `minimize(f)` or the four calls of the {@link StepPhase} lifecycle:
@@ -63,6 +70,11 @@ export class LossScaleOptimizer extends tf.Optimizer {
 
   /** The wrapped optimizer; it sees only unscaled, clipped, finite gradients. */
   readonly innerOptimizer: tf.Optimizer;
+  /**
+   * What applies the steps and holds the state: `fuseOptimizer(innerOptimizer)` with the `fused`
+   * option (default), else the inner optimizer itself.
+   */
+  private readonly stepper: tf.Optimizer;
   /** The options in force, defaults filled in (frozen). */
   readonly options: ResolvedLossScaleOptions;
 
@@ -101,6 +113,8 @@ export class LossScaleOptimizer extends tf.Optimizer {
     }
     this.options = resolveLossScaleOptions(options);
     this.innerOptimizer = inner;
+    this.stepper =
+      this.options.fused && !(inner instanceof FusedOptimizer) ? fuseOptimizer(inner) : inner;
     this.scale = initialScaleState(this.options);
     this.iterations_ = 0;
   }
@@ -133,6 +147,14 @@ export class LossScaleOptimizer extends tf.Optimizer {
   /** Overflows still tolerated before the next back-off (see `hysteresis`). */
   get hysteresisLeft(): number {
     return this.scale.hysteresisLeft;
+  }
+
+  /**
+   * Whether steps run fused (one TensorFlow training op per variable on tfjs-node; see the
+   * `fused` option). False until the first applied step decides it, and on other backends.
+   */
+  get isFused(): boolean {
+    return this.stepper instanceof FusedOptimizer && this.stepper.mode === 'fused';
   }
 
   /** Where the current custom-loop step stands (see {@link StepPhase}). */
@@ -255,7 +277,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
   override applyGradients(variableGradients: Gradients): void {
     checkPhase('applyGradients', this.phase);
     const overflowed = !this.stepFinite;
-    if (!overflowed) this.innerOptimizer.applyGradients(variableGradients);
+    if (!overflowed) this.stepper.applyGradients(variableGradients);
     this.phase = 'ready';
     this.finishStep(this.stepScale, overflowed, this.stepGradNorm);
   }
@@ -292,7 +314,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
         // Same form as tfjs's own minimize: an array with a varList, else a map (slots follow
         // the position of each gradient, so nothing is filtered out).
         if (result.isFinite) {
-          this.innerOptimizer.applyGradients(packGradients(varList != null, names, result.grads));
+          this.stepper.applyGradients(packGradients(varList != null, names, result.grads));
         }
       } finally {
         tf.dispose(result.grads.filter((g): g is Tensor => g != null));
@@ -397,7 +419,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
    * they are freed by the next getWeights() or dispose().
    */
   override async getWeights(): Promise<NamedTensor[]> {
-    const inner = await this.innerOptimizer.getWeights();
+    const inner = await this.stepper.getWeights();
     tf.dispose(this.stateTensors);
     const own = stateToWeights({
       lossScale: this.scale.lossScale,
@@ -422,7 +444,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     checkPhase('setWeights', this.phase);
     const {state, inner} = await splitStateWeights(weightValues);
-    await this.innerOptimizer.setWeights(inner);
+    await this.stepper.setWeights(inner);
     if (state == null) return;
     this.scale = {
       lossScale: state.lossScale,
@@ -452,6 +474,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
       globalClipNorm: o.globalClipNorm,
       clipValue: o.clipValue,
       reportGradNorm: o.reportGradNorm,
+      fused: o.fused,
     };
   }
 
@@ -470,9 +493,12 @@ export class LossScaleOptimizer extends tf.Optimizer {
     return new cls(inner, options);
   }
 
-  /** Disposes the inner optimizer and the state tensors of the last getWeights(). */
+  /**
+   * Disposes the inner optimizer (and, when fused, the TensorFlow variables holding its state) and
+   * the state tensors of the last getWeights().
+   */
   override dispose(): void {
-    this.innerOptimizer.dispose();
+    this.stepper.dispose();
     tf.dispose(this.stateTensors);
     this.stateTensors = [];
     super.dispose();

@@ -14,6 +14,7 @@ describe('DEFAULT_LOSS_SCALE_OPTIONS', () => {
       clipNorm: null,
       clipValue: null,
       dynamic: true,
+      fused: true,
       globalClipNorm: null,
       growthFactor: 2,
       growthInterval: 2000,

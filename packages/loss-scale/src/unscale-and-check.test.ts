@@ -73,6 +73,33 @@ describe('unscaleAndCheck', () => {
       });
     });
 
+    it('checks with one reduction per tensor; a second read only when that sum is not finite', async () => {
+      await expectNoLeaks(async () => {
+        const grads = [tf.tensor1d([1, 2]), tf.tensor1d([3]), tf.tensor1d([4, 5, 6])];
+        const profile = await tf.profile(() => {
+          const result = unscaleAndCheck(grads, 4, NO_CLIP);
+          tf.dispose(result.grads as tf.Tensor[]);
+        });
+        const kernels = profile.kernels.map((k) => k.name);
+        // Per tensor: the division and one Sum; then one AddN. No full-size `u * 0` temporary.
+        expect(kernels.filter((k) => k === 'RealDiv')).toHaveLength(3);
+        expect(kernels.filter((k) => k === 'Sum')).toHaveLength(3);
+        expect(kernels).not.toContain('Multiply');
+        tf.dispose(grads);
+        for (const [values, finite] of [
+          [[3e38, 3e38], true],
+          [[Number.POSITIVE_INFINITY, 1], false],
+        ] as const) {
+          const g = tf.tensor1d([...values]);
+          const reads = countReads();
+          const result = unscaleAndCheck([g], 1, NO_CLIP);
+          expect(reads()).toBe(2);
+          expect(result.isFinite).toBe(finite);
+          tf.dispose([g, ...(result.grads as tf.Tensor[])]);
+        }
+      });
+    });
+
     it('clips by value after the check, so a clipped Inf still counts', async () => {
       await expectNoLeaks(() => {
         const ok = run([[-9, 0.5, 9]], 1, {clipValue: 2});

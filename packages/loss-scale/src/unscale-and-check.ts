@@ -20,13 +20,17 @@ export interface UnscaleResult {
 }
 
 /**
- * Unscales every gradient, checks them all for Inf/NaN and clips them, in one pass with exactly
- * one read from the device (a scalar, or two values when a norm is reported).
+ * Unscales every gradient, checks them all for Inf/NaN and clips them, in one pass with one read
+ * from the device (a scalar, or two values when a norm is reported); a second read only when the
+ * quick check below fails.
  *
  * - Unscaling divides by `scale` (as Keras 3; PyTorch multiplies by the float32 reciprocal, the
  *   same for power-of-two scales). With a power-of-two scale this is exact.
- * - The check is on the unscaled values: `sum(u * 0)` is 0 for finite `u` and NaN as soon as one
- *   element is Inf or NaN; the per-tensor terms are added into one scalar. With norm clipping the
+ * - The check is on the unscaled values. Quick form, one reduction per tensor: `sum(u)` is finite
+ *   only if every element is (an Inf or NaN makes it Inf or NaN); the per-tensor sums are added
+ *   into one scalar. When that total is not finite, the exact form decides, with a second read:
+ *   `sum(u * 0)` is 0 for finite `u` and NaN as soon as one element is Inf or NaN, so finite
+ *   gradients whose sum overflows are not taken for an overflow. With norm clipping the
  *   squared norms carry the check instead (a norm whose square overflows float32, above ~1.8e19,
  *   counts as an overflow, since no clip factor can be computed for it).
  * - Clipping follows the check: `clipValue`, then `clipNorm` or `globalClipNorm`.
@@ -50,10 +54,10 @@ export function unscaleAndCheck(
     let us: Tensor[] = present.map((i) => tf.div(grads[i]!, scaleT));
     const checks: Scalar[] = [];
     // Norm clipping checks through the squared norms, unless value clipping would hide an Inf first.
-    if (clipValue != null || (clipNorm == null && globalClipNorm == null)) {
-      const zero = tf.scalar(0);
-      for (const u of us) checks.push(tf.sum(tf.mul(u, zero)));
-    }
+    const elementwise = clipValue != null || (clipNorm == null && globalClipNorm == null);
+    const unclipped = us;
+    if (elementwise) for (const u of us) checks.push(tf.sum(u));
+    const quickChecks = checks.length;
     if (clipValue != null) us = us.map((u) => clipByValue(u, clipValue));
     const needSquares = clipNorm != null || globalClipNorm != null || reportGradNorm;
     const squares = needSquares ? us.map(sumOfSquares) : [];
@@ -75,6 +79,15 @@ export function unscaleAndCheck(
     const readBack = total != null ? tf.stack([check, total]) : check;
     const values = readBack.dataSync(); // the step's one device read
     flag = values[0]!;
+    if (!Number.isFinite(flag) && quickChecks > 0) {
+      // Overflow, or finite values whose sum overflowed: the exact check tells them apart.
+      const zero = tf.scalar(0);
+      const exact = [
+        ...unclipped.map((u) => tf.sum(tf.mul(u, zero))),
+        ...checks.slice(quickChecks),
+      ];
+      flag = (exact.length === 1 ? exact[0]! : tf.addN(exact)).dataSync()[0]!;
+    }
     if (total != null) normSquared = values[1]!;
     return us;
   });
@@ -82,6 +95,6 @@ export function unscaleAndCheck(
   present.forEach((i, k) => {
     out[i] = outs[k]!;
   });
-  const result: UnscaleResult = {grads: out, isFinite: flag === 0};
+  const result: UnscaleResult = {grads: out, isFinite: Number.isFinite(flag)};
   return normSquared === undefined ? result : {...result, gradNorm: Math.sqrt(normSquared)};
 }

@@ -392,6 +392,13 @@ export class FusedOptimizer extends tf.Optimizer {
   }
 }
 
+// tf.Optimizer answers `instanceof` by duck typing (any object with minimize, computeGradients and
+// applyGradients), and subclasses inherit that; a FusedOptimizer is recognized by its prototype.
+Object.defineProperty(FusedOptimizer, Symbol.hasInstance, {
+  value: (instance: unknown) =>
+    instance != null && Object.prototype.isPrototypeOf.call(FusedOptimizer.prototype, instance),
+});
+
 /** The registered variable a gradient belongs to, after checking the gradient's kind and shape. */
 function checkGradient(name: string, gradient: Tensor | null): Variable {
   const variable = tf.engine().registeredVariables[name];
@@ -440,7 +447,7 @@ export function fuseOptimizer(optimizer: tf.Optimizer): FusedOptimizer {
       `fuseOptimizer: optimizer must be a tf.Optimizer (e.g. tf.train.adam(1e-3)); got ${describe(optimizer)}.`,
     );
   }
-  if (Object.prototype.isPrototypeOf.call(FusedOptimizer.prototype, optimizer)) {
+  if (optimizer instanceof FusedOptimizer) {
     throw new TypeError('fuseOptimizer: optimizer is already a FusedOptimizer; fuse it once.');
   }
   return new FusedOptimizer(optimizer);
