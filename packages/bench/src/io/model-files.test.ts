@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {roundArray} from '@tfjs-amp/kernels';
 import {applyPolicy, loadLayersModelWithPolicy, saveModelWithPolicy} from '@tfjs-amp/policy';
 import {expectBitsEqual, expectNoLeaks, useBackend} from '@tfjs-amp/test-utils';
 import {beforeAll, describe, expect, it} from 'vitest';
@@ -107,5 +108,24 @@ describe('modelDirectoryHandler', () => {
         `readModelArtifacts: cannot read model file '${join(dir, 'absent.json')}' (ENOENT).`,
       );
     });
+  });
+
+  it("reads weights saved with saveWeightsAs: 'bfloat16' back exactly (decoded to float32)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-io-'));
+    const model = tf.sequential({
+      layers: [tf.layers.dense({name: 'd', units: 3, inputShape: [4]})],
+    });
+    applyPolicy(model, 'mixed_bfloat16');
+    await saveModelWithPolicy(model, modelDirectoryHandler(dir), {saveWeightsAs: 'bfloat16'});
+    expect(statSync(join(dir, 'weights.bin')).size).toBe((4 * 3 + 3) * 2);
+    await expectNoLeaks(async () => {
+      const loaded = await tf.loadLayersModel(modelDirectoryHandler(dir));
+      for (const [i, w] of loaded.getWeights().entries()) {
+        const original = model.getWeights()[i]!.dataSync() as Float32Array;
+        expectBitsEqual(w.dataSync(), roundArray(original, 'bfloat16'), `weight ${i}`);
+      }
+      loaded.dispose();
+    });
+    model.dispose();
   });
 });
