@@ -16,8 +16,13 @@
 //   5. checks the binding's TF symbols resolve, loads tfjs-node in a child
 //      process and checks backend/matMul/TF version,
 //   6. writes a stamp so a second run is a quick check.
+// With --gpu it does the same for @tensorflow/tfjs-node-gpu from the CUDA build of TF (the
+// `tensorflow` wheel), optionally (--cuda-libs, or automatically when an NVIDIA driver is present)
+// lays out the CUDA 12 runtime from the nvidia-*-cu12 wheels under <tfjs-node-gpu>/deps/nvidia,
+// where TF's RUNPATH finds it, and reports what TF sees (gpu-report.c): TF version, which CUDA
+// libraries load, the driver, the GPUs visible.
 //
-// Usage: node tools/provision-tfjs-node/provision.mjs [--force] [--check] [--no-verify] [--verbose]
+// Usage: node tools/provision-tfjs-node/provision.mjs [--gpu [--cuda-libs|--no-cuda-libs]] [--force] [--check] [--no-verify] [--verbose]
 // See README.md next to this file.
 
 import {spawnSync} from 'node:child_process';
@@ -1096,18 +1101,11 @@ function gpuReport(tfn, cacheDir, cudaInstalled) {
         : [path.join(tfn.depsDir, 'nvidia', l)];
     return {lib: l, name, path: candidates.find((p) => exists(p)) ?? null, required};
   });
-  const res = spawnSync(
-    exe,
-    libs.filter((l) => l.path).map((l) => l.path),
-    {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2',
-        LD_LIBRARY_PATH: [tfn.depsLib, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
-      },
-    },
-  );
+  const libtf = path.join(tfn.depsLib, 'libtensorflow_cc.so.2');
+  const res = spawnSync(exe, [libtf, ...libs.filter((l) => l.path).map((l) => l.path)], {
+    encoding: 'utf8',
+    env: {...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2'},
+  });
   const line = (res.stdout || '').trim().split('\n').pop() ?? '';
   let report;
   try {
@@ -1117,6 +1115,7 @@ function gpuReport(tfn, cacheDir, cudaInstalled) {
       `gpu-report failed (${res.signal ?? `exit ${res.status}`}):\n${res.stdout}\n${res.stderr}`,
     );
   }
+  if (report.contextError) fail(`TF could not create an eager context: ${report.contextError}`);
   const loaded = new Map(report.cudaLibs.map((r) => [r.path, r]));
   const problems = [];
   let ok = 0;
