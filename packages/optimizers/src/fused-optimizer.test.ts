@@ -67,23 +67,23 @@ describe('fuseOptimizer', () => {
         expect(fused.mode).toBe('delegate');
         expect(fused.unfusedReason).not.toBeNull();
         expect(fused.iterations).toBe(5);
-        plain.vars.forEach((v, k) =>
+        plain.vars.forEach((v, k) => {
           expectBitsEqual(
             wrapped.vars[k]!.dataSync() as Float32Array,
             v.dataSync() as Float32Array,
-          ),
-        );
+          );
+        });
         const a = await reference.getWeights();
         const b = await fused.getWeights();
         expect(b.map((w) => w.name.replace(/^fo\d+/, ''))).toEqual(
           a.map((w) => w.name.replace(/^fo\d+/, '')),
         );
-        a.slice(1).forEach((w, k) =>
+        a.slice(1).forEach((w, k) => {
           expectBitsEqual(
             b[k + 1]!.tensor.dataSync() as Float32Array,
             w.tensor.dataSync() as Float32Array,
-          ),
-        );
+          );
+        });
         tf.dispose([a[0]!.tensor, b[0]!.tensor]); // tfjs's iter scalars
         reference.dispose();
         fused.dispose();

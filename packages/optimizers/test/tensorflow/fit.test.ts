@@ -125,7 +125,9 @@ describe('fuseOptimizer with model.fit on tfjs-node', () => {
       await loaded.fit(x, y, FIT);
       expect(refused.mode).toBe('fused');
       expect(refused.iterations).toBe(16);
-      weightsOf(model).forEach((w, k) => expectBitsEqual(weightsOf(loaded)[k]!, w));
+      weightsOf(model).forEach((w, k) => {
+        expectBitsEqual(weightsOf(loaded)[k]!, w);
+      });
       model.dispose();
       loaded.dispose();
       opt.dispose();

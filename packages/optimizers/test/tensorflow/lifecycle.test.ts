@@ -150,9 +150,9 @@ describe('FusedOptimizer on tfjs-node', () => {
         expect(c.iterations).toBe(5);
         for (let t = 5; t < 10; t++) step(a, straight, t);
         for (let t = 5; t < 10; t++) step(c, resumed, t);
-        straight.forEach((v, k) =>
-          expectBitsEqual(resumed[k]!.dataSync() as Float32Array, v.dataSync() as Float32Array),
-        );
+        straight.forEach((v, k) => {
+          expectBitsEqual(resumed[k]!.dataSync() as Float32Array, v.dataSync() as Float32Array);
+        });
         a.dispose();
         c.dispose();
         tf.dispose([...straight, ...resumed, ...saved.map((x) => x.tensor)]);
@@ -177,11 +177,11 @@ describe('FusedOptimizer on tfjs-node', () => {
           {name: vars[0]!.name, tensor: good},
           {name: vars[1]!.name, tensor: wrongType},
         ]),
-      ).toThrow(/must be a float32 tensor; got a int32 tensor/);
+      ).toThrow(/must be a float32 tensor; got a tensor of dtype int32/);
       expect(() => opt.applyGradients({nope: good})).toThrow(/'nope' is not a registered variable/);
-      vars.forEach((v, k) =>
-        expectBitsEqual(v.dataSync() as Float32Array, before[k] as Float32Array),
-      );
+      vars.forEach((v, k) => {
+        expectBitsEqual(v.dataSync() as Float32Array, before[k] as Float32Array);
+      });
       expect(opt.iterations).toBe(0);
       tf.dispose([good, wrongShape, wrongType, ...vars]);
       opt.dispose();

@@ -65,7 +65,9 @@ function bounds(make: (x0: number) => ElementBound): ElementBound[][] {
     const list = Array.from(x0, (x) => make(x));
     for (let t = 0; t < STEPS; t++) {
       const g = gradientValues(k, t, n);
-      list.forEach((b, j) => b.step(g[j]!));
+      list.forEach((b, j) => {
+        b.step(g[j]!);
+      });
     }
     return list;
   });
@@ -135,7 +137,9 @@ describe('fused optimizers against tfjs on tfjs-node', () => {
         for (const i of [3, 4]) {
           const a = ref.weights![i]!.tensor.dataSync();
           const b = got.weights![i]!.tensor.dataSync();
-          a.forEach((x, j) => expect(Math.abs(b[j]! - x)).toBeLessThanOrEqual(vRelative * x));
+          a.forEach((x, j) => {
+            expect(Math.abs(b[j]! - x)).toBeLessThanOrEqual(vRelative * x);
+          });
         }
         expect(fused.iterations).toBe(STEPS);
         tf.dispose(ref.weights!.map((w) => w.tensor)); // tfjs's iter scalar and its variables
@@ -151,7 +155,9 @@ describe('fused optimizers against tfjs on tfjs-node', () => {
         const ref = await train(reference, false);
         const got = await train(fused, false);
         expect(fused.mode).toBe('fused');
-        got.values.forEach((v, k) => expectBitsEqual(v, ref.values[k]!));
+        got.values.forEach((v, k) => {
+          expectBitsEqual(v, ref.values[k]!);
+        });
         reference.dispose();
         fused.dispose();
       }
