@@ -256,6 +256,7 @@ or with --gpu @tensorflow/tfjs-node-gpu's from the CUDA-enabled ${TF_GPU_WHEEL.p
 Environment:
   TFJS_AMP_CACHE_DIR   cache directory (default: \${XDG_CACHE_HOME:-~/.cache}/tfjs-amp)
   TFJS_AMP_PYTHON      python interpreter used for pip (default: python3)
+  TFJS_AMP_PROJECT_DIR project whose node_modules holds tfjs-node(-gpu) (default: the workspace root above this script)
   npm_config_nodedir   Node installation prefix holding include/node (default: derived from process.execPath)
   npm_config_node_gyp  node-gyp.js to use (default: the one bundled with npm)
 `;
@@ -362,6 +363,13 @@ function linkOrCopy(src, dst) {
 // 1. locate the repo and @tensorflow/tfjs-node, read its binding layout
 // ---------------------------------------------------------------------------
 function findRepoRoot() {
+  // A project that copied this script (no workspaces): the directory whose node_modules to use.
+  if (process.env.TFJS_AMP_PROJECT_DIR) {
+    const dir = path.resolve(process.env.TFJS_AMP_PROJECT_DIR);
+    if (!exists(path.join(dir, 'package.json')))
+      fail(`TFJS_AMP_PROJECT_DIR=${dir} has no package.json; set it to your project's root`);
+    return dir;
+  }
   let dir = SCRIPT_DIR;
   for (;;) {
     const pj = path.join(dir, 'package.json');
