@@ -2,6 +2,7 @@
 // `--quick` runs a short smoke version.
 const SUBJECTS: Record<string, () => Promise<{run: (quick?: boolean) => Promise<string>}>> = {
   'mlp-step-loss-scale-vs-plain': () => import('./mlp-step-loss-scale-vs-plain.js'),
+  'mlp-step-tfjs-node-fused': () => import('./mlp-step-tfjs-node-fused.js'),
 };
 
 const args = process.argv.slice(2);
