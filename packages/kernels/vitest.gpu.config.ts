@@ -14,7 +14,7 @@ import {ampProject} from '../../vitest.shared.js';
 const base = ampProject('kernels-gpu', {
   include: ['test/tensorflow/**/*.test.ts', 'test/tensorflow-gpu/**/*.gpu.ts'],
   exclude: ['test/tensorflow/import-order.test.ts'],
-  env: {TFJS_AMP_REQUIRE_NODE: '1', TFJS_AMP_TFJS_NODE_PACKAGE: '@tensorflow/tfjs-node-gpu'},
+  env: {TFJS_AMP_REQUIRE_NODE: '1'},
 });
 
 export default {
