@@ -7,13 +7,28 @@ export interface TensorCounts {
   nativeHandles: number | null;
 }
 
-/** Reads tfjs's tensor count and, on the `tensorflow` backend, the native handle count. */
+/**
+ * @tfjs-amp/kernels' cast cache keeps a 16-bit handle beside some live float32 tensors on
+ * tfjs-node; it publishes how many it holds under this symbol (see its `half-cache.ts`).
+ */
+const CACHE_HANDLES_HOOK = Symbol.for('@tfjs-amp/kernels:cast-cache-handles');
+
+/**
+ * Reads tfjs's tensor count and, on the `tensorflow` backend, the native handle count: the
+ * handles libtensorflow holds, less those @tfjs-amp/kernels' cast cache keeps beside live
+ * tensors (freed with them; a test of the cache counts them itself).
+ */
 export function tensorCounts(): TensorCounts {
   const backend = tf.backend() as unknown as {getNumOfTFTensors?: () => number};
+  if (typeof backend.getNumOfTFTensors !== 'function') {
+    return {numTensors: tf.memory().numTensors, nativeHandles: null};
+  }
+  const cached = (globalThis as Record<symbol, unknown>)[CACHE_HANDLES_HOOK] as
+    | ((backend: unknown) => number)
+    | undefined;
   return {
     numTensors: tf.memory().numTensors,
-    nativeHandles:
-      typeof backend.getNumOfTFTensors === 'function' ? backend.getNumOfTFTensors() : null,
+    nativeHandles: backend.getNumOfTFTensors() - (cached?.(backend) ?? 0),
   };
 }
 

@@ -17,6 +17,7 @@ export interface TfBinding {
   readonly TF_ATTR_STRING: number;
   readonly TF_ATTR_INT: number;
   readonly TF_ATTR_BOOL: number;
+  readonly TF_ATTR_FLOAT: number;
   readonly TF_ATTR_TYPE: number;
   readonly TF_Version: string;
 }

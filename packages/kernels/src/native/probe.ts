@@ -92,7 +92,7 @@ export function probeOnce(node: NodeBackend, key: string, probe: () => boolean):
   return ok;
 }
 
-function runProbe(node: NodeBackend, probe: Probe, op: NativeOpName, format: FormatName): boolean {
+function runProbe(node: NodeBackend, probe: Probe, op: string, format: FormatName): boolean {
   const dtype = TF_DTYPES[format];
   if (dtype == null) return false;
   const binding = node.binding;
@@ -111,6 +111,35 @@ function runProbe(node: NodeBackend, probe: Probe, op: NativeOpName, format: For
   } finally {
     scope.dispose();
   }
+}
+
+/** Element-wise ops of the native fused epilogues, with their input count. */
+const ELEMENTWISE_ARITY: Readonly<Record<string, number>> = Object.freeze({
+  AddV2: 2,
+  LeakyRelu: 1,
+  Relu: 1,
+  Relu6: 1,
+});
+
+/**
+ * Whether TensorFlow runs the element-wise `op` (one of a fused epilogue's: AddV2, Relu, Relu6,
+ * LeakyRelu) in `format` on this backend's device; probed once on one element.
+ */
+export function isElementwiseOpSupported(
+  node: NodeBackend,
+  op: string,
+  format: FormatName,
+): boolean {
+  const arity = ELEMENTWISE_ARITY[op];
+  if (arity == null) return false;
+  return probeOnce(node, `${op}/${format}`, () =>
+    runProbe(
+      node,
+      {inputs: Array.from({length: arity}, () => ({float: [1]})), attrs: () => []},
+      op,
+      format,
+    ),
+  );
 }
 
 /**

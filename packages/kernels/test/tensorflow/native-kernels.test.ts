@@ -6,6 +6,7 @@ import {
   getComputeFormat,
   type NativeDispatch,
   cpuFeatures,
+  quantize,
   fasterThanFloat32,
   nativeKernelReport,
   nativeKernelSupport,
@@ -29,6 +30,8 @@ import {
   roundingMode,
   values,
 } from './support.js';
+import {isElementwiseOpSupported} from '../../src/native/probe.js';
+import {asNodeBackend} from '../../src/native/binding.js';
 
 const FORMATS: readonly FormatName[] = ['float16', 'bfloat16'];
 
@@ -84,6 +87,13 @@ describeBackends(['tensorflow'], () => {
     ensureAmpKernels('tensorflow');
     // Probe every op once now, so that the spy below sees only the work of each test.
     for (const format of FORMATS) nativeKernelSupport(format);
+    // And the fused epilogues' element-wise ops.
+    const node = asNodeBackend(tf.backend())!;
+    for (const format of FORMATS) {
+      for (const op of ['AddV2', 'LeakyRelu', 'Relu', 'Relu6']) {
+        isElementwiseOpSupported(node, op, format);
+      }
+    }
     spy = new OpSpy();
   });
   afterAll(() => {
@@ -190,7 +200,7 @@ describeBackends(['tensorflow'], () => {
       tf.dispose([a, b, dy, da!, db!]);
     });
 
-    it('runs _FusedMatMul natively with a float32 bias + relu epilogue', async () => {
+    it('runs _FusedMatMul natively with its bias + relu epilogue in the format', async () => {
       const [m, k, n] = [6, 50, 8];
       const av = values(m * k, 8, format);
       const bv = values(k * n, 9, format);
@@ -201,10 +211,11 @@ describeBackends(['tensorflow'], () => {
         () => withComputeFormat(format, () => tf.fused.matMul({a, b, bias, activation: 'relu'})),
         1,
       );
-      expect(spy.nativeOps(format)).toEqual(['BatchMatMulV2']);
-      // relu(C + bias) with C as the native kernel makes it: undo the epilogue on the oracle side.
+      expect(spy.nativeOps(format)).toEqual(['BatchMatMulV2', 'AddV2', 'Relu']);
+      // relu(round(C + round(bias))) with C as the native kernel makes it: TF adds 16-bit values
+      // in float32 and rounds the sum to the format, as Keras's mixed Dense layer does.
       const c = withComputeFormat(format, () => tf.matMul(a, b));
-      const want = tf.relu(tf.add(c, bias));
+      const want = tf.relu(quantize(tf.add(c, quantize(bias, format)), format));
       expectBitsEqual(
         y.dataSync() as Float32Array,
         want.dataSync() as Float32Array,
@@ -238,8 +249,14 @@ describeBackends(['tensorflow'], () => {
         3,
       );
       // With a tape recording and a linear activation, tfjs fuses and differentiates with its
-      // own closure, which calls BatchMatMul twice; both inherit the format.
-      expect(spy.nativeOps(format)).toEqual(['BatchMatMulV2', 'BatchMatMulV2', 'BatchMatMulV2']);
+      // own closure, which calls BatchMatMul twice; both inherit the format. The bias is added in
+      // the format in the forward pass.
+      expect(spy.nativeOps(format)).toEqual([
+        'BatchMatMulV2',
+        'AddV2',
+        'BatchMatMulV2',
+        'BatchMatMulV2',
+      ]);
       tf.dispose([a, b, bias, ...grads]);
     });
 
@@ -362,7 +379,7 @@ describeBackends(['tensorflow'], () => {
       }
     });
 
-    it('runs FusedConv2D and FusedDepthwiseConv2D natively with a float32 epilogue', async () => {
+    it('runs FusedConv2D and FusedDepthwiseConv2D natively with their epilogues in the format', async () => {
       const x = tf.tensor4d(values(2 * 6 * 6 * 3, 40, format), [2, 6, 6, 3]);
       const f = tf.tensor4d(values(3 * 3 * 3 * 4, 41, format), [3, 3, 3, 4]);
       const fd = tf.tensor4d(values(3 * 3 * 3 * 2, 42, format), [3, 3, 3, 2]);
@@ -384,12 +401,15 @@ describeBackends(['tensorflow'], () => {
           ]),
         2,
       );
-      expect(spy.nativeOps(format)).toEqual(['Conv2D', 'DepthwiseConv2dNative']);
+      // relu6 runs in the format; elu does not (TF's 16-bit expm1 is inaccurate near 0): the
+      // depthwise epilogue is float32 on the widened product.
+      expect(spy.nativeOps(format)).toEqual(['Conv2D', 'AddV2', 'Relu6', 'DepthwiseConv2dNative']);
       const [c, cd] = withComputeFormat(format, () => [
         tf.conv2d(x, f, 1, 'same'),
         tf.depthwiseConv2d(x, fd, 1, 'same'),
       ]);
-      const want = tf.relu6(tf.add(c!, bias));
+      const round = (t: tf.Tensor) => quantize(t, format);
+      const want = tf.relu6(round(tf.add(c!, round(bias))));
       const wantD = tf.elu(tf.add(cd!, biasD));
       expectBitsEqual(
         y!.dataSync() as Float32Array,
@@ -426,7 +446,8 @@ describeBackends(['tensorflow'], () => {
           )([x, f, bias]),
         3,
       );
-      expect([...spy.nativeOps(format)].sort()).toEqual(convOps(false));
+      // The forward adds the bias in the format; both gradients follow the format.
+      expect([...spy.nativeOps(format)].sort()).toEqual(['AddV2', ...convOps(false)]);
       tf.dispose([x, f, bias, ...grads]);
     });
 

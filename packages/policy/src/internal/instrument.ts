@@ -3,6 +3,7 @@ import {type FormatName, withComputeFormat} from '@tfjs-amp/kernels';
 import type {CastPlan} from '../cast-points.js';
 import {castTo, markRounded} from './cast.js';
 import type {Layer} from './layer-walk.js';
+import {LINEAR_ACTIVATION, nativeShortcut} from './native-shortcut.js';
 import type {VariableRounding} from './variable-rounding.js';
 import {roundWeightReads} from './weight-reads.js';
 
@@ -77,21 +78,37 @@ export function patchCall(
       if (variables != null && plan.variableFormat !== 'float32') {
         variables.hook(weights, plan.variableFormat);
       }
-      const restoreReads = plan.roundWeights ? roundWeightReads(weights, format) : null;
+      // A layer whose kernels all run natively leaves its input and weight casts to them: one
+      // Cast per tensor (cached), no float32 rounded copy (see nativeShortcut).
+      const shortcut = format === 'float32' ? null : nativeShortcut(layer, format);
+      const rounded =
+        shortcut == null ? weights : weights.filter((w) => !shortcut.nativeWeights.has(w));
+      const restoreReads = plan.roundWeights ? roundWeightReads(rounded, format) : null;
+      const swapped = shortcut?.activationAfter != null;
+      const owner = layer as unknown as {activation: unknown};
+      const activation = owner.activation;
+      if (swapped) owner.activation = LINEAR_ACTIVATION;
       try {
         const cache = new Map<tf.Tensor, tf.Tensor>();
-        const castInputs = plan.roundInputs ? roundTensors(inputs, format, cache) : inputs;
+        const castInputs =
+          plan.roundInputs && shortcut == null ? roundTensors(inputs, format, cache) : inputs;
         // The compute-format context lets native half-precision kernels (tfjs-node) run the
         // layer's matrix work in the format; elsewhere it changes nothing and the cast points
         // above and below are the emulation.
-        const outputs = withComputeFormat(format, () =>
+        let outputs = withComputeFormat(format, () =>
           original.call(layer, castInputs as tf.Tensor | tf.Tensor[], kwargs),
         );
+        if (swapped) {
+          owner.activation = activation;
+          outputs = shortcut.activationAfter!.apply(outputs as tf.Tensor);
+          if (shortcut.keepsRounding) markFloatTensors(outputs, format);
+        }
         if (plan.selectsValues && plan.roundInputs) markFloatTensors(outputs, format);
         return (
           plan.roundOutputs ? roundTensors(outputs, format, cache) : outputs
         ) as tf.TensorContainer;
       } finally {
+        owner.activation = activation;
         restoreReads?.();
       }
     });

@@ -7,8 +7,10 @@ import {
   TF_DTYPES,
   type TfHandle,
   asNodeBackend,
+  isNativeComputeFormat,
   typeAttr,
 } from '../../native/binding.js';
+import {isRoundedData, markRoundedData, storeHalf} from '../../native/half-cache.js';
 import {isNativeCastSupported} from '../../native/probe.js';
 import {ampQuantize as genericAmpQuantize} from '../generic/AmpQuantize.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
@@ -33,12 +35,22 @@ const backendName = 'tensorflow';
  * float8_e5m2 gives qNaN with the sign kept (as the generic kernel's canonical NaN).
  *
  * float32 and casts the device lacks (probed once): the generic kernel.
+ *
+ * Cast once: an input already known to hold only the format's values (a native kernel's output,
+ * an earlier `quantize`) comes back as it is, with no op; float16 and bfloat16 results keep
+ * their 16-bit handle in the cast cache, so a native kernel that reads them casts nothing.
  */
 export const ampQuantize: KernelFunc = (args) => {
   const {x} = args.inputs as {x: TensorInfo};
   const {spec} = quantizeKernelInput(x, args.attrs);
   const {saturate} = args.attrs as unknown as AmpQuantizeAttrs;
   const node = asNodeBackend(args.backend);
+  // Already rounded (a native kernel's output, an earlier quantize): nothing to do. The same data
+  // comes back, as tfjs-node's Identity does it. Saturation could still change ±Inf.
+  if (node != null && saturate !== true && isRoundedData(x, spec.name)) {
+    (node as unknown as {incRef(dataId: object): void}).incRef(x.dataId as object);
+    return {dataId: x.dataId, shape: x.shape, dtype: x.dtype};
+  }
   if (node != null && spec.name === 'tf32') return roundWithBits(node, x, spec, saturate === true);
   if (node == null || TF_DTYPES[spec.name] == null || !isNativeCastSupported(node, spec.name)) {
     return genericAmpQuantize(args);
@@ -52,13 +64,24 @@ function roundWithCasts(
   spec: FormatSpec,
   saturate: boolean,
 ): TensorInfo {
-  return inScope(node, x, (scope, xId) => {
+  const [xId] = node.getInputTensorIds([x]);
+  const scope = new HandleScope(node.binding);
+  try {
     const binding = node.binding;
     const dtype = TF_DTYPES[spec.name]!;
-    const id = saturate ? clampToMaxFinite(scope, xId, spec.maxFinite) : xId;
+    const id = saturate ? clampToMaxFinite(scope, xId!, spec.maxFinite) : xId!;
     const narrow = scope.cast(id, binding.TF_FLOAT, dtype);
-    return scope.cast(narrow.id, dtype, binding.TF_FLOAT);
-  });
+    const out = scope.cast(narrow.id, dtype, binding.TF_FLOAT);
+    const result = node.createOutputTensor(out);
+    scope.release(out);
+    markRoundedData(result, spec.name);
+    // The 16-bit copy is what a native kernel reading the rounded tensor needs: keep it.
+    if (isNativeComputeFormat(spec.name))
+      storeHalf(node, result, spec.name, scope.release(narrow).id);
+    return result;
+  } finally {
+    scope.dispose();
+  }
 }
 
 /** Bits a tf32 drops (float32 has 23 mantissa bits, tf32 10). */

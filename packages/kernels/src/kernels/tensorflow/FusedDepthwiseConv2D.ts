@@ -7,15 +7,17 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import {convAttrs} from '../../native/conv-attrs.js';
-import {biasAndActivation, runNativeOp} from '../../native/native-op.js';
+import {HandleScope} from '../../native/binding.js';
+import {epilogue, runHalfOp} from '../../native/native-op.js';
+import {isElementwiseOpSupported} from '../../native/probe.js';
 import {type OverrideArgs, runOverride} from '../../native/overrides.js';
 
 const backendName = 'tensorflow';
 
 /**
  * FusedDepthwiseConv2D in the compute format: TF's `DepthwiseConv2dNative` with
- * `T = half | bfloat16`, then bias and activation in float32, as tfjs-node's own kernel composes
- * them. Outside a compute-format context: tfjs-node's kernel.
+ * `T = half | bfloat16`, then bias and activation in the format where TF has them on this device
+ * (else in float32, as tfjs-node's own kernel composes them). Outside a compute-format context: tfjs-node's kernel.
  */
 export const fusedDepthwiseConv2D: KernelFunc = (args) => {
   const {x, filter, bias, preluActivationWeights} = args.inputs as {
@@ -43,16 +45,20 @@ export const fusedDepthwiseConv2D: KernelFunc = (args) => {
       );
       const attrs = convAttrs(node.binding, info, {allowExplicit: true});
       if (attrs == null) return null;
-      return tf.tidy(() =>
-        biasAndActivation(
+      const scope = new HandleScope(node.binding);
+      try {
+        const product = runHalfOp(node, scope, 'DepthwiseConv2dNative', format, attrs, [x, filter]);
+        return epilogue(
           node,
-          runNativeOp(node, 'DepthwiseConv2dNative', format, attrs, [x, filter]),
-          bias,
-          activation,
-          preluActivationWeights,
-          leakyreluAlpha,
-        ),
-      );
+          scope,
+          product,
+          format,
+          {bias, activation, preluActivationWeights, leakyreluAlpha},
+          (op) => isElementwiseOpSupported(node, op, format),
+        );
+      } finally {
+        scope.dispose();
+      }
     },
   });
 };

@@ -9,6 +9,8 @@ import {depthwiseConv2dNativeBackpropFilterConfig} from './DepthwiseConv2dNative
 import {depthwiseConv2dNativeBackpropInputConfig} from './DepthwiseConv2dNativeBackpropInput.js';
 import {fusedConv2DConfig} from './FusedConv2D.js';
 import {fusedDepthwiseConv2DConfig} from './FusedDepthwiseConv2D.js';
+import {fusedMatMulConfig} from './_FusedMatMul.js';
+import {reshapeConfig} from './Reshape.js';
 
 /** tfjs-amp's own kernels for the `tensorflow` backend (tfjs-node), sorted by kernel name. */
 export const tensorflowKernelConfigs: readonly KernelConfig[] = [ampQuantizeConfig];
@@ -16,8 +18,6 @@ export const tensorflowKernelConfigs: readonly KernelConfig[] = [ampQuantizeConf
 /**
  * Kernels that replace tfjs-node's own (which they delegate to outside a compute-format context),
  * sorted by kernel name. Installed only once tfjs-node has registered the originals.
- * `_FusedMatMul` is not among them: tfjs-node builds it from `tf.matMul`, so it runs through
- * the BatchMatMul override.
  */
 export const tensorflowKernelOverrides: readonly KernelConfig[] = [
   batchMatMulConfig,
@@ -29,4 +29,6 @@ export const tensorflowKernelOverrides: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
   fusedConv2DConfig,
   fusedDepthwiseConv2DConfig,
+  reshapeConfig,
+  fusedMatMulConfig,
 ];

@@ -1,0 +1,70 @@
+import {
+  _FusedMatMul,
+  type _FusedMatMulAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
+import {HandleScope} from '../../native/binding.js';
+import {epilogue, runHalfOp} from '../../native/native-op.js';
+import {type OverrideArgs, runOverride} from '../../native/overrides.js';
+import {isElementwiseOpSupported} from '../../native/probe.js';
+
+const backendName = 'tensorflow';
+
+/**
+ * `_FusedMatMul` (a Dense layer with bias and relu/linear/elu) in the compute format:
+ * TF's `BatchMatMulV2` with `T = half | bfloat16`, then bias and activation in the format too
+ * where TF has them on this device (`epilogue`), so the layer's output holds the format's values
+ * and goes to the next layer's product without another cast. Outside a compute-format context:
+ * tfjs-node's own kernel (which composes BatchMatMul, Add and the activation). Its gradients are
+ * tfjs's own closure, whose BatchMatMul calls follow the format through the backward marks.
+ */
+export const fusedMatMul: KernelFunc = (args) => {
+  const {a, b, bias, preluActivationWeights} = args.inputs as {
+    a: TensorInfo;
+    b: TensorInfo;
+    bias?: TensorInfo;
+    preluActivationWeights?: TensorInfo;
+  };
+  const {transposeA, transposeB, activation, leakyreluAlpha} =
+    args.attrs as unknown as _FusedMatMulAttrs;
+  return runOverride(args as OverrideArgs, {
+    kernelName: _FusedMatMul,
+    backendName,
+    op: 'BatchMatMulV2',
+    matrixInputs: [a, b],
+    native: (node, format) => {
+      const scope = new HandleScope(node.binding);
+      try {
+        const product = runHalfOp(
+          node,
+          scope,
+          'BatchMatMulV2',
+          format,
+          [
+            {name: 'adj_x', type: node.binding.TF_ATTR_BOOL, value: transposeA === true},
+            {name: 'adj_y', type: node.binding.TF_ATTR_BOOL, value: transposeB === true},
+          ],
+          [a, b],
+        );
+        return epilogue(
+          node,
+          scope,
+          product,
+          format,
+          {bias, activation, preluActivationWeights, leakyreluAlpha},
+          (op) => isElementwiseOpSupported(node, op, format),
+        );
+      } finally {
+        scope.dispose();
+      }
+    },
+  });
+};
+
+export const fusedMatMulConfig: KernelConfig = {
+  kernelName: _FusedMatMul,
+  backendName,
+  kernelFunc: fusedMatMul,
+};

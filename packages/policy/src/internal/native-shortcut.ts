@@ -1,0 +1,78 @@
+import type * as tf from '@tensorflow/tfjs';
+import type {FormatName} from '@tfjs-amp/kernels';
+import {layerExecution} from './execution.js';
+import type {Layer} from './layer-walk.js';
+
+type LayerVariable = tf.LayerVariable;
+
+/**
+ * Layers whose `call` reads its floating inputs and its kernels only through the native matrix
+ * kernels, with whether its bias goes through a native fused epilogue too (Dense and Conv2D call
+ * tfjs's fused ops with the bias; the others add it with a float32 op).
+ */
+const SHORTCUT_LAYERS: Readonly<Record<string, {readonly fusedBias: boolean}>> = Object.freeze({
+  Conv1D: {fusedBias: false},
+  Conv2D: {fusedBias: true},
+  Conv2DTranspose: {fusedBias: false},
+  Dense: {fusedBias: true},
+  DepthwiseConv2D: {fusedBias: false},
+  SeparableConv2D: {fusedBias: false},
+});
+
+/**
+ * Activations whose output holds only values of the input (and 0 or 6): on a rounded input, a
+ * rounded output.
+ */
+const VALUE_SELECTING_ACTIVATIONS: ReadonlySet<string> = new Set(['relu', 'relu6']);
+
+/** What a layer that runs natively can leave to the native kernels. */
+export interface NativeShortcut {
+  /** Weights read only by native kernels, which cast them once (no float32 rounded copy). */
+  readonly nativeWeights: ReadonlySet<LayerVariable>;
+  /**
+   * The activation to apply after the call, with the layer's own set to linear during it, so the
+   * bias goes through the native fused epilogue (tfjs fuses no other activation while a gradient
+   * tape records); null when the layer's own activation runs inside.
+   */
+  readonly activationAfter: {apply(x: tf.Tensor): tf.Tensor} | null;
+  /** Whether the output of `activationAfter` on a rounded input is rounded (relu, relu6). */
+  readonly keepsRounding: boolean;
+}
+
+/**
+ * The cast points a layer can skip because its every kernel runs natively in `format`
+ * (`layerExecution` is `native`): its inputs and kernels reach only native kernels, whose Cast to
+ * the format rounds exactly as `quantize` does, once per tensor through the cast cache, and whose
+ * outputs already hold the format's values (so the gradients reaching those inputs and kernels
+ * are rounded already too). Dense and Conv2D also hand their bias to the native epilogue: their
+ * call runs with a linear activation (the bias added in the format, as Keras adds it to a mixed
+ * Dense layer's 16-bit product) and the activation is applied after it, on the rounded sum.
+ * Null when the layer is not one of these classes or does not run natively here.
+ */
+export function nativeShortcut(layer: Layer, format: FormatName): NativeShortcut | null {
+  const spec = SHORTCUT_LAYERS[layer.getClassName()];
+  if (spec == null || layerExecution(layer, format).execution !== 'native') return null;
+  const activation = (layer as unknown as {activation?: Activation | null}).activation ?? null;
+  const swap = spec.fusedBias && activation != null && activation.getClassName() !== 'linear';
+  const nativeWeights = new Set<LayerVariable>();
+  for (const w of layer.weights) {
+    const name = w.originalName ?? w.name;
+    if (/kernel$/.test(name) || (spec.fusedBias && /bias$/.test(name))) nativeWeights.add(w);
+  }
+  return {
+    nativeWeights,
+    activationAfter: swap ? activation : null,
+    keepsRounding: swap && VALUE_SELECTING_ACTIVATIONS.has(activation.getClassName()),
+  };
+}
+
+interface Activation {
+  getClassName(): string;
+  apply(x: tf.Tensor): tf.Tensor;
+}
+
+/** A linear activation for the duration of a call (what {@link nativeShortcut} swaps in). */
+export const LINEAR_ACTIVATION: Activation = Object.freeze({
+  getClassName: () => 'linear',
+  apply: (x: tf.Tensor) => x,
+});

@@ -1,0 +1,123 @@
+// Cast once on tfjs-node: how many Cast ops a mixed step adds over float32, and that the cast
+// cache (16-bit handles kept beside live float32 tensors) does not grow over many steps.
+import * as tf from '@tensorflow/tfjs';
+import {type NativeDispatch, nativeMemory, setNativeDispatch} from '@tfjs-amp/kernels';
+import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {applyPolicy, describePolicy} from '../src/index.js';
+
+interface Binding {
+  executeOp(op: string, attrs: unknown[], ids: number[], n: number): unknown;
+  getNumOfTFTensors?: () => number;
+}
+
+/** Counts the ops tfjs-node executes while `body` runs, by name. */
+async function countOps(body: () => Promise<unknown>): Promise<Map<string, number>> {
+  const backend = tf.backend() as unknown as {binding: Binding & Record<string, unknown>};
+  const real = backend.binding;
+  const counts = new Map<string, number>();
+  const spy: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(real)) {
+    const value = real[key];
+    spy[key] = typeof value === 'function' ? (value as () => unknown).bind(real) : value;
+  }
+  spy.executeOp = (op: string, attrs: unknown[], ids: number[], n: number) => {
+    counts.set(op, (counts.get(op) ?? 0) + 1);
+    return real.executeOp(op, attrs, ids, n);
+  };
+  backend.binding = spy as Binding & Record<string, unknown>;
+  try {
+    await body();
+  } finally {
+    backend.binding = real;
+  }
+  return counts;
+}
+
+/** W1's structure (MLP 784-1024-1024-10, relu, softmax) at a test's size: counts do not depend on it. */
+function w1Like(): tf.Sequential {
+  const init = (seed: number) => tf.initializers.glorotUniform({seed});
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [24],
+        units: 32,
+        activation: 'relu',
+        kernelInitializer: init(1),
+      }),
+      tf.layers.dense({units: 32, activation: 'relu', kernelInitializer: init(2)}),
+      tf.layers.dense({units: 10, activation: 'softmax', kernelInitializer: init(3)}),
+    ],
+  });
+}
+
+describeBackends(['tensorflow'], () => {
+  let previousDispatch: NativeDispatch;
+  let xs: tf.Tensor;
+  let ys: tf.Tensor;
+  beforeAll(() => {
+    // Native wherever the kernels sum in float32, on any CPU (the counts must hold on every one).
+    previousDispatch = setNativeDispatch('accurate');
+    xs = tf.randomNormal([64, 24], 0, 1, 'float32', 1);
+    ys = tf.oneHot(tf.randomUniform([64], 0, 10, 'int32', 2), 10).toFloat();
+  });
+  afterAll(() => {
+    tf.dispose([xs, ys]);
+    setNativeDispatch(previousDispatch);
+  });
+
+  /** Cast ops per step of one epoch of 4 steps of Adam fit, after a warm-up epoch. */
+  async function castsPerStep(policy: 'float32' | 'mixed_bfloat16'): Promise<number> {
+    const model = w1Like();
+    if (policy !== 'float32') applyPolicy(model, policy);
+    model.compile({optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy'});
+    const fit = () => model.fit(xs, ys, {epochs: 1, batchSize: 16, shuffle: false, verbose: 0});
+    await fit();
+    const counts = await countOps(fit);
+    if (policy !== 'float32') {
+      expect(describePolicy(model).map((r) => r.execution)).toEqual(['native', 'native', 'native']);
+    }
+    model.dispose();
+    return (counts.get('Cast') ?? 0) / 4;
+  }
+
+  describe('cast once', () => {
+    it('adds at most 21 Cast ops per W1-shaped mixed_bfloat16 step over float32 (58 before)', async () => {
+      const float32 = await castsPerStep('float32');
+      const mixed = await castsPerStep('mixed_bfloat16');
+      // Forward, per Dense layer: its input (the data, or the previous layer's relu output),
+      // kernel and bias cast once each, the product+bias cast back once (4 × 3). Backward, per
+      // layer: the incoming gradient cast once, shared by both products, and the two products
+      // cast back (3 × 3; tfjs computes the first layer's input gradient too). Nothing is cast
+      // twice: weights are read by native kernels through the cast cache, native outputs count
+      // as rounded, and reshapes keep both. (The issue's goal is 16: it would take keeping
+      // 16-bit activations without float32 copies, which tfjs-node's tensors cannot do.)
+      console.log(`Cast ops per step: float32 ${float32}, mixed_bfloat16 ${mixed}`);
+      expect(mixed - float32).toBeLessThanOrEqual(21);
+    });
+
+    it('keeps no more native handles after 1000 mixed steps than after 100', async () => {
+      const model = w1Like();
+      applyPolicy(model, 'mixed_bfloat16');
+      model.compile({optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy'});
+      const x = xs.slice([0, 0], [16, 24]);
+      const y = ys.slice([0, 0], [16, 10]);
+      const handles = () =>
+        (tf.backend() as unknown as {getNumOfTFTensors(): number}).getNumOfTFTensors();
+      const steps = async (n: number) => {
+        for (let i = 0; i < n; i++) await model.trainOnBatch(x, y);
+      };
+      await steps(100);
+      const after100 = {handles: handles(), cache: nativeMemory()};
+      await expectNoLeaks(() => steps(900));
+      const after1000 = {handles: handles(), cache: nativeMemory()};
+      expect(after1000.handles).toBe(after100.handles);
+      // No 16-bit copy outlives its step: activations go with the step's tensors, the weights'
+      // copies with the values the optimizer replaced.
+      expect(after100.cache).toEqual({handles: 0, bytes: 0});
+      expect(after1000.cache).toEqual({handles: 0, bytes: 0});
+      tf.dispose([x, y]);
+      model.dispose();
+    });
+  });
+});
