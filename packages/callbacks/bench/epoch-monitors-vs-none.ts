@@ -1,12 +1,17 @@
 // One training epoch (model.fit, 100 batches) of a mixed_float16 MLP with a LossScaleOptimizer:
-// all five callbacks (numericsMonitor sampling every 50 batches) against no callback.
+// all seven callbacks (numericsMonitor sampling every 50 batches; precisionSchedule switching to
+// mixed_bfloat16 at batch 50 and back at batch 99, so two real switches per epoch and the epoch
+// ends in mixed_float16; precisionRule with the loss-threshold preset, judged every epoch) against no callback.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   ampProgress,
   lossScaleMonitor,
+  lossThresholdRule,
   numericsMonitor,
   precisionFallback,
+  precisionRule,
+  precisionSchedule,
   terminateOnNaN,
 } from '@tfjs-amp/callbacks';
 import {LossScaleOptimizer} from '@tfjs-amp/loss-scale';
@@ -57,6 +62,16 @@ export async function run(quick = false): Promise<string> {
     lossScaleMonitor(),
     numericsMonitor({every: 50}),
     precisionFallback({model}),
+    precisionSchedule(
+      [
+        {step: 0, policy: 'mixed_float16'},
+        {step: 50, policy: 'mixed_bfloat16'},
+        {step: 99, policy: 'mixed_float16'},
+      ],
+      {model, log: null},
+    ),
+    // The loss-threshold preset, judged once per epoch (the default); it keeps mixed_float16.
+    precisionRule(lossThresholdRule({threshold: 0, above: 'mixed_float16'}), {model, log: null}),
     ampProgress({stream: sink}),
   ];
   const epoch = (cbs: Array<tf.Callback | tf.CustomCallback>) => () =>
@@ -65,7 +80,7 @@ export async function run(quick = false): Promise<string> {
     subject: 'epoch-monitors-vs-none',
     unit: `epoch, ${BATCHES} batches of ${BATCH}, MLP ${FEATURES}-${HIDDEN}-${HIDDEN}-${CLASSES}, mixed_float16 + LossScaleOptimizer(adam)`,
     baseline: {name: 'no callbacks', run: () => epoch([])()},
-    candidate: {name: 'all 5 (numerics every 50)', run: () => epoch(callbacks())()},
+    candidate: {name: 'all 7 (numerics every 50, 2 switches)', run: () => epoch(callbacks())()},
     warmup: quick ? 1 : 2,
     rounds: quick ? 2 : 12,
     target: 1.05,

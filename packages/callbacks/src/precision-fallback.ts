@@ -12,7 +12,12 @@ import {
 import {type CallbackLogs, readLogValue} from './internal/log-value.js';
 import {clearLeft, markLeft} from './internal/fallback-registry.js';
 import {type LossScaleState, lossScaleStateOf, minScaleOf} from './internal/loss-scale-state.js';
-import {currentPolicy, resolvePolicyRoot, switchPolicy} from './internal/switch-policy.js';
+import {
+  currentPolicy,
+  forgetCurrentPolicy,
+  resolvePolicyRoot,
+  switchPolicy,
+} from './internal/switch-policy.js';
 import {
   disposeSnapshot,
   isSnapshotFinite,
@@ -167,6 +172,7 @@ export class PrecisionFallback extends AmpCallback {
     this.badData.length = 0;
     const trained = this.trainedModel;
     this.root = resolvePolicyRoot(this.where, trained, this.rootOption);
+    forgetCurrentPolicy(this.root);
     clearLeft(this.root);
     this.state = lossScaleStateOf(trained);
     this.minScale = this.state != null ? minScaleOf(this.state) : 1;

@@ -8,6 +8,7 @@ import {type LossScaleState, lossScaleStateOf} from './loss-scale-state.js';
 import {
   computesInFloat16,
   currentPolicy,
+  forgetCurrentPolicy,
   policyCode,
   resolvePolicyRoot,
   switchPolicy,
@@ -99,6 +100,7 @@ export abstract class PrecisionSwitcher extends AmpCallback {
     this.switches.length = 0;
     this.refused.clear();
     this.rootModel = resolvePolicyRoot(this.where, this.trainedModel, this.rootOption);
+    forgetCurrentPolicy(this.rootModel);
     this.lossScale = lossScaleStateOf(this.trainedModel);
     await this.beginRun();
   }

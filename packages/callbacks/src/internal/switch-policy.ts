@@ -10,9 +10,27 @@ import {
   removePolicy,
 } from '@tfjs-amp/policy';
 
-/** The policy `root` computes under now (`'float32'` when it has none). */
+/** Policies read or set per root model, so a per-step read costs no metadata parse. */
+const CURRENT = new WeakMap<tf.LayersModel, PolicyName>();
+
+/**
+ * The policy `root` computes under now (`'float32'` when it has none), as recorded in its
+ * metadata. Cached between {@link forgetCurrentPolicy} calls (each callback's start of `fit`):
+ * switches made with {@link switchPolicy} update the cache; an `applyPolicy` call by hand in the
+ * middle of a `fit` is not seen until the next one.
+ */
 export function currentPolicy(root: tf.LayersModel): PolicyName {
-  return readPolicyRecord(root)?.name ?? 'float32';
+  let name = CURRENT.get(root);
+  if (name == null) {
+    name = readPolicyRecord(root)?.name ?? 'float32';
+    CURRENT.set(root, name);
+  }
+  return name;
+}
+
+/** Drops the cached policy of `root` (start of a `fit`). */
+export function forgetCurrentPolicy(root: tf.LayersModel): void {
+  CURRENT.delete(root);
 }
 
 /**
@@ -27,10 +45,12 @@ export function switchPolicy(root: tf.LayersModel, to: PolicyName): PolicyName {
   const record = readPolicyRecord(root);
   const from = record?.name ?? 'float32';
   removePolicy(root);
+  CURRENT.delete(root);
   applyPolicy(root, to, {
     overrides: record?.overrides ?? {},
     keepFloat32: record?.keepFloat32 ?? DEFAULT_APPLY_POLICY_OPTIONS.keepFloat32,
   });
+  CURRENT.set(root, to);
   return from;
 }
 
