@@ -145,7 +145,7 @@ describe('main', () => {
     const c = capture();
     expect(await main(['--workload', 'resnet'], c.io)).toBe(2);
     expect(c.err()).toMatch(
-      /^tfjs-amp-bench: unknown workload 'resnet'\. Allowed: cnn, mlp, sequence/,
+      /^tfjs-amp-bench: unknown workload 'resnet'\. Allowed: cnn, cnn-wide, mlp, sequence, w1, w4/,
     );
     expect(c.out()).toBe('');
   });

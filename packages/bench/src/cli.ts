@@ -25,6 +25,7 @@ import {prepareOutputDir, writeFileAtomic} from './report/output-files.js';
 import type {SuiteReport} from './suite-report.js';
 import {createProgress} from './report/progress.js';
 import {formatMarkdown, formatTable} from './report/table.js';
+import {scheduleMain} from './precision-schedule-cli.js';
 import {runSuite} from './run-suite.js';
 import {WORKLOAD_NAMES} from './workloads/index.js';
 
@@ -286,6 +287,8 @@ memory and held-out accuracy side by side. Writes report.json, report.html and r
   --from FILE        render an earlier report.json again (table, report.html, report.md) without
                      training; findings and notes are recomputed
   --quiet            no progress display
+  --precision-schedule [flags]   instead: bf16 early, float32 late vs float32 throughout (time,
+                     accuracy); first flag only, see --precision-schedule --help
   -h, --help         this text
 `;
 }
@@ -305,6 +308,7 @@ export async function main(
   argv: readonly string[] = process.argv.slice(2),
   io: CliIo = {stdout: process.stdout, stderr: process.stderr},
 ): Promise<number> {
+  if (argv[0] === '--precision-schedule') return scheduleMain(argv.slice(1), io);
   let command: CliCommand;
   try {
     command = parseCli(argv);
@@ -323,7 +327,10 @@ export async function main(
     let report: SuiteReport;
     if (command.from != null) {
       const earlier = readJsonReport(command.from);
-      report = {...earlier, ...findings(earlier.runs, earlier.options, earlier.workloads)};
+      report = {
+        ...earlier,
+        ...findings(earlier.runs, earlier.options, earlier.workloads, earlier.machine),
+      };
     } else {
       report = await runSuite(command.options, {
         onProgress: command.quiet ? undefined : progress,

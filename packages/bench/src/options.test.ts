@@ -36,7 +36,7 @@ describe('resolveSuiteOptions', () => {
       /unknown policy 'mixed_float61'\. Allowed: bfloat16, float16, float32, mixed_bfloat16, mixed_float16/,
     );
     expect(() => resolveSuiteOptions({workloads: ['resnet']})).toThrow(
-      /unknown workload 'resnet'\. Allowed: cnn, mlp, sequence\. Or pass a file/,
+      /unknown workload 'resnet'\. Allowed: cnn, cnn-wide, mlp, sequence, w1, w4\. Or pass a file/,
     );
     expect(() => resolveSuiteOptions({epochs: 0})).toThrow(
       'tfjs-amp-bench: epochs must be an integer ≥ 1; got 0.',

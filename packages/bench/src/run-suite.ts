@@ -171,7 +171,8 @@ export async function runSuite(
     workloadReports.push(result.report);
     runs.push(...result.runs);
   }
-  const {parity, notes} = findings(runs, o, workloadReports);
+  const machine = machineInfo();
+  const {parity, notes} = findings(runs, o, workloadReports, machine);
   const cpu = process.cpuUsage(cpuStart);
   return {
     tool: '@tfjs-amp/bench',
@@ -179,7 +180,7 @@ export async function runSuite(
     createdAt,
     durationMs: performance.now() - started,
     cpuMs: (cpu.user + cpu.system) / 1000,
-    machine: machineInfo(),
+    machine,
     options: {...o, workloads: workloads.map((w) => w.name)},
     workloads: workloadReports,
     runs,

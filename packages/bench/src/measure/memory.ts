@@ -17,6 +17,12 @@ export interface MemoryStats {
    * this is a process-wide figure, not this configuration's share.
    */
   readonly rssPeakBytes: number;
+  /**
+   * Bytes of native 16-bit tensors this configuration keeps between steps on the `tensorflow`
+   * backend, which `tf.memory()` does not see (`nativeMemory` of `@tfjs-amp/kernels`: its cast
+   * cache); null where not reported (other backends, older kernels, older reports).
+   */
+  readonly nativeBytes?: number | null;
   /** Low-precision rounding kernels (`AmpQuantize`) run in one training step. */
   readonly castKernelsPerStep: number;
   /** Kernels run in one training step, all kinds. */

@@ -4,6 +4,7 @@ import type {ResolvedSuiteOptions} from '../options.js';
 type SuiteReportOptions = SuiteReport['options'];
 import {
   PARITY_TOLERANCE_PP,
+  type MachineInfo,
   type ParityCheck,
   type RunReport,
   type SuiteReport,
@@ -12,6 +13,7 @@ import {
 import {defaultLossScaling} from '../variants.js';
 import {DEFAULT_CHANCE_ACCURACY, type LearnedCheck, baselineLearned} from './baseline-learned.js';
 import {percent, powerOfTwo, signedPp} from './format-numbers.js';
+import {hasUnits, unitFlags, unitFormatOf} from './unit-caveat.js';
 
 export {percent, powerOfTwo, signedPp};
 
@@ -31,6 +33,47 @@ function find(
   return runs.find(
     (r) => r.workload === workload && r.scenario === scenario && r.variant === variant,
   );
+}
+
+/**
+ * Speed notes for the `tensorflow` backend, one per 16-bit format the mixed runs used: the ratios
+ * and how the layers ran, and whether the CPU has units for the format. Without units a 16-bit
+ * kernel converts in software, so the ratio is stated as no speed-up claim.
+ */
+function tensorflowSpeedNotes(mixed: readonly RunReport[], machine: MachineInfo): string[] {
+  const notes: string[] = [];
+  for (const format of ['bf16', 'fp16'] as const) {
+    const group = mixed.filter((r) => unitFormatOf(r.policy) === format);
+    if (group.length === 0) continue;
+    const ratios = group.map((r) => r.stepTimeRatio!);
+    const policies = [...new Set(group.map((r) => r.policy))].join(', ');
+    const modes = [...new Set(group.map((r) => r.execution.mode))].join('/');
+    const flags = unitFlags(format);
+    const units = hasUnits(machine, format);
+    const measured = `${policies} took ${range(ratios, 2)}× float32's step time (layers ${modes})`;
+    if (units === true) {
+      const have = flags.filter((f) => machine.cpuFlags.includes(f)).join(', ');
+      notes.push(
+        `Speed (${format}, tensorflow backend): this CPU has ${format} units (${have}); ${measured}. ` +
+          'Below 1× is the speed-up of 16-bit compute; near or above 1× means casts and ' +
+          'per-op overhead outweigh it for this model size.',
+      );
+    } else if (units === false) {
+      notes.push(
+        `Speed (${format}, tensorflow backend): this CPU has no ${format} units (it lacks ` +
+          `${flags.join(' and ')}), so ${format} compute cannot be faster than float32 here; ` +
+          `${measured}, which is no speed-up claim: a 16-bit kernel converts in software here, ` +
+          'and a ratio below 1× comes from elsewhere (noise, or work float32 does that the ' +
+          'policy skips). Measure on a CPU with these flags for the speed-up.',
+      );
+    } else {
+      notes.push(
+        `Speed (${format}, tensorflow backend): ${measured}; the CPU flags are unknown, so ` +
+          `whether it has ${format} units (${flags.join(' or ')}) is not known.`,
+      );
+    }
+  }
+  return notes;
 }
 
 /** The suite's parity verdict: `not-judged` when some float32 baseline did not train. */
@@ -76,12 +119,16 @@ export function parityVerdict(parity: readonly ParityCheck[]): {
  * scaling, against float32) and plain-language notes on parity, the loss-scaling ablation, speed
  * and memory, all derived from the measured runs. Parity counts only where float32 itself
  * trained ({@link baselineLearned}); otherwise the checks and notes say float32 did not learn.
- * @param workloads the workload reports, for each one's chance accuracy (default 0.1 where absent).
+ * @param workloadReports the workload reports, for each one's chance accuracy (default 0.1 where
+ *   absent).
+ * @param machine where the runs ran: on the `tensorflow` backend the speed notes say, per 16-bit
+ *   format, whether the CPU has units for it, and where it has none, that the ratio is no speed-up.
  */
 export function findings(
   runs: readonly RunReport[],
   o: ResolvedSuiteOptions | SuiteReportOptions,
   workloadReports: readonly WorkloadReport[] = [],
+  machine?: MachineInfo,
 ): {parity: ParityCheck[]; notes: string[]} {
   const learned = new Map<string, LearnedCheck>();
   const baselineOf = (workload: string, scenario: RunReport['scenario']): LearnedCheck | null => {
@@ -193,8 +240,10 @@ export function findings(
 
   const mixed = runs.filter((r) => r.scenario === 'default' && r.stepTimeRatio != null);
   if (mixed.length > 0) {
+    const onTensorflow = machine?.backend === 'tensorflow';
+    if (onTensorflow) notes.push(...tensorflowSpeedNotes(mixed, machine!));
     const emulated = mixed.filter((r) => r.execution.mode === 'emulated');
-    if (emulated.length > 0) {
+    if (emulated.length > 0 && !onTensorflow) {
       const ratios = emulated.map((r) => r.stepTimeRatio!);
       const casts = emulated.map((r) => r.memory.castKernelsPerStep);
       const spread = Math.max(...runs.map((r) => r.stepTime.relativeIqr));

@@ -6,6 +6,7 @@ import {HTML_CLIENT_SCRIPT} from './html-client.js';
 import {toJson} from './json.js';
 import {prepareOutputDir, writeFileAtomic} from './output-files.js';
 import {describeRun, megabytes, runGroups} from './table.js';
+import {ratioCell} from './unit-caveat.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -69,7 +70,7 @@ export function renderHtml(report: SuiteReport): string {
           r.lossScaling,
           `${r.stepTime.medianMs.toFixed(2)} (${r.stepTime.p10Ms.toFixed(2)}–${r.stepTime.p90Ms.toFixed(2)})`,
           r.samplesPerSec.toFixed(0),
-          r.stepTimeRatio == null ? '1.00×' : `${r.stepTimeRatio.toFixed(2)}×`,
+          ratioCell(r.stepTimeRatio, r.policy, report.machine),
           megabytes(r.memory.stateBytes),
           megabytes(r.memory.stepPeakBytes),
           megabytes(r.memory.rssPeakBytes),

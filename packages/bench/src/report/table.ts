@@ -1,13 +1,14 @@
-import {describeMachine} from '../measure/machine.js';
+import {describeHalfPrecisionUnits, describeMachine} from '../measure/machine.js';
 import type {RunReport, ScenarioName, SuiteReport} from '../suite-report.js';
 import {parityVerdict} from './findings.js';
 import {percent, powerOfTwo, signedPp} from './format-numbers.js';
+import {ratioCell} from './unit-caveat.js';
 
 /** One table column: header, alignment, and how a run renders in it. */
 interface Column {
   readonly header: string;
   readonly align: 'left' | 'right';
-  readonly cell: (run: RunReport) => string;
+  readonly cell: (run: RunReport, report: SuiteReport) => string;
 }
 
 /** `1.4 MB`, `312 MB`. */
@@ -18,6 +19,16 @@ export function megabytes(bytes: number): string {
 
 function ms(x: number): string {
   return x < 10 ? x.toFixed(2) : x.toFixed(1);
+}
+
+/** Header of the native-bytes column, shown on the `tensorflow` backend only. */
+const NATIVE_HEADER = 'native 16-bit';
+
+/** The columns for `report`: the native-bytes column only where native kernels can run. */
+function columnsFor(columns: readonly Column[], report: SuiteReport): readonly Column[] {
+  return report.machine.backend === 'tensorflow'
+    ? columns
+    : columns.filter((c) => c.header !== NATIVE_HEADER);
 }
 
 const COLUMNS: readonly Column[] = [
@@ -32,10 +43,15 @@ const COLUMNS: readonly Column[] = [
   {
     header: 'time vs fp32',
     align: 'right',
-    cell: (r) => (r.stepTimeRatio == null ? '1.00×' : `${r.stepTimeRatio.toFixed(2)}×`),
+    cell: (r, report) => ratioCell(r.stepTimeRatio, r.policy, report.machine),
   },
   {header: 'tfjs peak', align: 'right', cell: (r) => megabytes(r.memory.peakBytes)},
   {header: 'RSS peak', align: 'right', cell: (r) => megabytes(r.memory.rssPeakBytes)},
+  {
+    header: NATIVE_HEADER,
+    align: 'right',
+    cell: (r) => (r.memory.nativeBytes == null ? '—' : megabytes(r.memory.nativeBytes)),
+  },
   {
     header: 'train loss',
     align: 'right',
@@ -101,8 +117,12 @@ export function runGroups(
   return groups;
 }
 
-function renderText(columns: readonly Column[], runs: readonly RunReport[]): string[] {
-  const cells = runs.map((r) => columns.map((c) => c.cell(r)));
+function renderText(
+  columns: readonly Column[],
+  runs: readonly RunReport[],
+  report: SuiteReport,
+): string[] {
+  const cells = runs.map((r) => columns.map((c) => c.cell(r, report)));
   const widths = columns.map((c, i) =>
     Math.max(c.header.length, ...cells.map((row) => row[i]!.length)),
   );
@@ -128,6 +148,16 @@ export function describeBatch(report: SuiteReport): string {
   return `batch ${sizes.map((s) => `${s.batch} (${s.name})`).join(', ')}`;
 }
 
+/**
+ * On the `tensorflow` backend, where 16-bit kernels can run natively, the CPU flags that explain
+ * the speed figures and whether the CPU has bf16 and fp16 units (a line of its own).
+ */
+function unitsLine(report: SuiteReport): string {
+  if (report.machine.backend !== 'tensorflow') return '';
+  const line = describeHalfPrecisionUnits(report.machine);
+  return `\n${line ?? 'CPU flags unknown (not x86 Linux): whether this CPU has 16-bit units is not known.'}`;
+}
+
 /** The header line: suite size, seeds and the machine. */
 export function describeRun(report: SuiteReport): string {
   const o = report.options;
@@ -135,7 +165,8 @@ export function describeRun(report: SuiteReport): string {
     `${o.suite} suite: ${o.epochs} epoch(s), ${describeBatch(report)}, seed ${o.seed}, ` +
     `${o.warmupSteps} warm-up steps left out of timings · ${(report.durationMs / 1000).toFixed(0)} s ` +
     `(CPU ${(report.cpuMs / 1000).toFixed(0)} s, load average ${report.machine.loadAverage[0] ?? '?'})\n` +
-    describeMachine(report.machine)
+    describeMachine(report.machine) +
+    unitsLine(report)
   );
 }
 
@@ -147,7 +178,7 @@ export function describeRun(report: SuiteReport): string {
 export function formatTable(report: SuiteReport): string {
   const out: string[] = [describeRun(report), ''];
   for (const group of runGroups(report)) {
-    out.push(group.title, ...renderText(COLUMNS, group.runs), '');
+    out.push(group.title, ...renderText(columnsFor(COLUMNS, report), group.runs, report), '');
   }
   if (report.parity.length > 0) out.push(parityVerdict(report.parity).text);
   for (const note of report.notes) out.push(`• ${note}`);
@@ -169,17 +200,17 @@ export function formatMarkdown(report: SuiteReport, command?: string): string {
       `${report.workloads[0]?.stepsPerEpoch ?? '?'} steps (${describeBatch(report)}, seed ${o.seed}), ` +
       `${report.createdAt.slice(0, 10)}, ${(report.durationMs / 1000).toFixed(0)} s in all ` +
       `(CPU ${(report.cpuMs / 1000).toFixed(0)} s, load average ${report.machine.loadAverage[0] ?? '?'}).` +
-      (command ? ` Reproduce: \`${command}\`.` : ''),
+      (command ? ` Reproduce: \`${command}\`.` : '') +
+      unitsLine(report),
     '',
   ];
+  const columns = columnsFor(MARKDOWN_COLUMNS, report);
   for (const group of runGroups(report)) {
     out.push(`**${group.title}**`, '');
-    out.push(`| ${MARKDOWN_COLUMNS.map((c) => c.header).join(' | ')} |`);
-    out.push(
-      `|${MARKDOWN_COLUMNS.map((c) => (c.align === 'left' ? ' --- ' : ' ---: ')).join('|')}|`,
-    );
+    out.push(`| ${columns.map((c) => c.header).join(' | ')} |`);
+    out.push(`|${columns.map((c) => (c.align === 'left' ? ' --- ' : ' ---: ')).join('|')}|`);
     for (const run of group.runs) {
-      out.push(`| ${MARKDOWN_COLUMNS.map((c) => c.cell(run)).join(' | ')} |`);
+      out.push(`| ${columns.map((c) => c.cell(run, report)).join(' | ')} |`);
     }
     out.push('');
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {deriveSeed, shuffledIndices} from '../internal/prng.js';
 import {type MemoryStats, type StepProfile, profileStep} from '../measure/memory.js';
+import {nativeTensorBytes} from '../measure/native-memory.js';
 import {samplesPerSecond, summarizeStepTimes} from '../measure/step-time.js';
 import type {RunReport, ScenarioName} from '../suite-report.js';
 import type {RunVariant} from '../variants.js';
@@ -73,9 +74,12 @@ export async function trainGroup(
   const {data, batchSize, stepsPerEpoch, epochs} = spec;
   const trainers: VariantTrainer[] = [];
   const stateBytes: number[] = [];
+  // Native 16-bit bytes (tensorflow backend) each configuration holds, null where not reported.
+  const nativeBytes: (number | null)[] = [];
   try {
     for (const variant of spec.variants) {
       const before = tf.memory().numBytes;
+      const nativeBefore = nativeTensorBytes();
       trainers.push(
         await VariantTrainer.create(
           spec.workload,
@@ -86,6 +90,10 @@ export async function trainGroup(
         ),
       );
       stateBytes.push(tf.memory().numBytes - before);
+      const nativeAfter = nativeTensorBytes();
+      nativeBytes.push(
+        nativeBefore == null || nativeAfter == null ? null : nativeAfter - nativeBefore,
+      );
     }
     const groupSteps = epochs * stepsPerEpoch * trainers.length;
     let groupStep = 0;
@@ -116,6 +124,7 @@ export async function trainGroup(
               const i = (k + turn) % trainers.length;
               const trainer = trainers[i]!;
               const before = tf.memory().numBytes;
+              const nativeBefore = firstChunkDone.has(i) ? null : nativeTensorBytes();
               await trainer.trainChunk(xs!, ys!, batchSize, (event) => {
                 groupStep++;
                 onProgress({
@@ -133,6 +142,11 @@ export async function trainGroup(
               if (!firstChunkDone.has(i)) {
                 // Optimizer slots and loss-scale variables appear at the first step.
                 stateBytes[i]! += tf.memory().numBytes - before;
+                const nativeAfter = nativeTensorBytes();
+                nativeBytes[i] =
+                  nativeBytes[i] == null || nativeBefore == null || nativeAfter == null
+                    ? null
+                    : nativeBytes[i]! + nativeAfter - nativeBefore;
                 firstChunkDone.add(i);
               }
             }
@@ -176,6 +190,7 @@ export async function trainGroup(
         stepPeakBytes: profile.stepPeakBytes,
         peakBytes: stateBytes[i]! + profile.stepPeakBytes,
         rssPeakBytes: t.rss.peakBytes,
+        nativeBytes: nativeBytes[i] ?? null,
         castKernelsPerStep: profile.kernelCounts.AmpQuantize ?? 0,
         kernelsPerStep: profile.kernels,
       };

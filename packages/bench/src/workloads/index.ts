@@ -1,15 +1,21 @@
 import {invalidChoice} from '../internal/errors.js';
 import {cnnWorkload} from './cnn.js';
+import {cnnWideWorkload} from './cnn-wide.js';
 import {mlpWorkload} from './mlp.js';
 import {sequenceWorkload} from './sequence.js';
 import {USER_WORKLOAD_EXTENSIONS, loadUserWorkload} from './user-workload.js';
+import {w1Workload} from './w1.js';
+import {w4Workload} from './w4.js';
 import type {Workload} from './workload.js';
 
 /** Built-in workloads, by name. */
 export const BUILT_IN_WORKLOADS: Readonly<Record<string, Workload>> = Object.freeze({
   cnn: cnnWorkload,
+  'cnn-wide': cnnWideWorkload,
   mlp: mlpWorkload,
   sequence: sequenceWorkload,
+  w1: w1Workload,
+  w4: w4Workload,
 });
 
 /** Names of the built-in workloads, sorted. */
@@ -27,7 +33,8 @@ export function isWorkloadPath(spec: string): boolean {
 }
 
 /**
- * A workload by built-in name (`mlp`, `cnn`, `sequence`), file path, or as given.
+ * A workload by built-in name (`mlp`, `cnn`, `sequence`, `w1`, `w4`, `cnn-wide`), file path, or
+ * as given.
  * @throws TypeError for an unknown name (listing the built-ins) or a file that holds no workload.
  */
 export async function resolveWorkload(spec: string | Workload): Promise<Workload> {
@@ -44,5 +51,5 @@ export async function resolveWorkload(spec: string | Workload): Promise<Workload
   );
 }
 
-export {cnnWorkload, mlpWorkload, sequenceWorkload};
+export {cnnWideWorkload, cnnWorkload, mlpWorkload, sequenceWorkload, w1Workload, w4Workload};
 export type {Workload, WorkloadData, WorkloadDataOptions} from './workload.js';
