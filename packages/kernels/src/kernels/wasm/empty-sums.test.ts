@@ -7,7 +7,8 @@ import '../../index.js';
 /**
  * Regression tests for issue #13 defect 1: kernels whose sums are empty (batch 0, an empty
  * convolution output, inner dimension 0, a reduction over an empty axis) returned stale wasm
- * heap memory instead of what the cpu backend returns.
+ * heap memory instead of what the cpu backend returns, and the stock forward convolutions
+ * corrupted the heap on an empty output.
  * Before each wasm run the heap is dirtied (a large tensor of 7s is written then freed), so
  * memory a kernel forgets to clear shows up as non-zero values.
  */
@@ -148,6 +149,65 @@ describe('wasm kernels with empty sums return what the cpu backend returns', () 
         expect(Array.from(actual.values)).toEqual(Array.from(expected.values));
       });
     }
+  }
+
+  const forwards: Record<string, () => tf.Tensor> = {
+    'conv2d, empty output': () =>
+      tf.conv2d(
+        tf.ones([2, 2, 2, 1]) as tf.Tensor4D,
+        tf.ones([3, 3, 1, 2]) as tf.Tensor4D,
+        1,
+        'valid',
+      ),
+    'conv2d NCHW, empty output': () =>
+      tf.conv2d(
+        tf.ones([2, 1, 2, 2]) as tf.Tensor4D,
+        tf.ones([3, 3, 1, 2]) as tf.Tensor4D,
+        1,
+        'valid',
+        'NCHW',
+      ),
+    'fused conv2d, empty output': () =>
+      tf.fused.conv2d({
+        x: tf.ones([2, 2, 2, 1]) as tf.Tensor4D,
+        filter: tf.ones([3, 3, 1, 2]) as tf.Tensor4D,
+        strides: 1,
+        pad: 'valid',
+        bias: tf.ones([2]),
+        activation: 'relu',
+      }),
+    'depthwiseConv2d, empty output': () =>
+      tf.depthwiseConv2d(
+        tf.ones([2, 2, 2, 1]) as tf.Tensor4D,
+        tf.ones([3, 3, 1, 2]) as tf.Tensor4D,
+        1,
+        'valid',
+      ),
+    'fused depthwiseConv2d, empty output': () =>
+      tf.fused.depthwiseConv2d({
+        x: tf.ones([2, 2, 2, 1]) as tf.Tensor4D,
+        filter: tf.ones([3, 3, 1, 2]) as tf.Tensor4D,
+        strides: 1,
+        pad: 'valid',
+        bias: tf.ones([2]),
+      }),
+    'conv2d, 0 input channels': () =>
+      tf.conv2d(
+        tf.ones([1, 4, 4, 0]) as tf.Tensor4D,
+        tf.ones([3, 3, 0, 2]) as tf.Tensor4D,
+        1,
+        'same',
+      ),
+  };
+  for (const [what, op] of Object.entries(forwards)) {
+    it(`forward ${what} (the stock kernel corrupted the heap or returned stale memory)`, async () => {
+      const {expected, actual} = await onBoth(() => read(op()));
+      expect(actual.shape).toEqual(expected.shape);
+      expect(Array.from(actual.values)).toEqual(Array.from(expected.values));
+      // The heap is intact: a later kernel still computes correctly.
+      const after = tf.tidy(() => tf.matMul(tf.ones([4, 8]), tf.ones([8, 3])).dataSync());
+      expect(Array.from(after)).toEqual(new Array(12).fill(8));
+    });
   }
 
   it('trainOnBatch on an empty batch leaves the weights unchanged', async () => {

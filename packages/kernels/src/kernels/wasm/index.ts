@@ -1,9 +1,13 @@
 import type {KernelConfig} from '@tensorflow/tfjs';
 import {ampQuantizeConfig} from './AmpQuantize.js';
 import {batchMatMulConfig} from './BatchMatMul.js';
+import {conv2DConfig} from './Conv2D.js';
 import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.js';
+import {depthwiseConv2dNativeConfig} from './DepthwiseConv2dNative.js';
 import {depthwiseConv2dNativeBackpropFilterConfig} from './DepthwiseConv2dNativeBackpropFilter.js';
 import {depthwiseConv2dNativeBackpropInputConfig} from './DepthwiseConv2dNativeBackpropInput.js';
+import {fusedConv2DConfig} from './FusedConv2D.js';
+import {fusedDepthwiseConv2DConfig} from './FusedDepthwiseConv2D.js';
 import {maxConfig} from './Max.js';
 import {meanConfig} from './Mean.js';
 import {minConfig} from './Min.js';
@@ -20,11 +24,16 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
 
 /**
  * Kernels that replace tfjs-backend-wasm's own (which they call), sorted by kernel name.
- * Installed once the wasm backend has registered the originals. The reductions only fix the
- * stock kernels' empty case (stale heap memory instead of the cpu backend's values).
+ * Installed once the wasm backend has registered the originals. The forward convolutions and the
+ * reductions only fix the stock kernels' empty cases (heap corruption, or stale heap memory
+ * instead of the cpu backend's values) and run the stock kernel otherwise.
  */
 export const wasmKernelOverrides: readonly KernelConfig[] = [
   batchMatMulConfig,
+  conv2DConfig,
+  depthwiseConv2dNativeConfig,
+  fusedConv2DConfig,
+  fusedDepthwiseConv2DConfig,
   maxConfig,
   meanConfig,
   minConfig,

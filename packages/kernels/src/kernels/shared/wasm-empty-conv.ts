@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
+import {originalKernel, replacedKernelConfig} from '../../native/overrides.js';
+import type {WasmBackend} from './wasm-backend.js';
+import {filledOutput} from './wasm-filled-output.js';
+
+const backendName = 'wasm';
+
+/** What the four forward convolution kernels of tfjs share in their attributes. */
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW' | null;
+  dilations?: number | [number, number] | null;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * Builds an override of one of tfjs-backend-wasm's forward convolutions (`Conv2D`,
+ * `FusedConv2D`, `DepthwiseConv2dNative`, `FusedDepthwiseConv2D`) that fixes its empty cases:
+ * - an empty output (an input smaller than the window with `valid` padding): the stock kernel
+ *   hands XNNPACK a 0-sized operator, which writes out of bounds and corrupts the wasm heap
+ *   (later kernels then fail with "memory access out of bounds" or read garbage); the override
+ *   returns the empty tensor without running it;
+ * - an empty sum (0 input channels) in the unfused kernels: the stock kernel returns stale heap
+ *   memory; the override returns zeros, as the cpu backend does. (The fused kernels, which would
+ *   also need the bias and activation, go to the stock kernel here.)
+ * Every other call runs the stock kernel.
+ */
+export function wasmEmptyConvOverride(
+  kernelName: string,
+  {depthwise, fused}: {depthwise: boolean; fused: boolean},
+): KernelConfig {
+  const kernelFunc: KernelFunc = ({inputs, backend, attrs}) => {
+    const {x, filter} = inputs as {x: TensorInfo; filter: TensorInfo};
+    // Layers pass null for unset dilations and data format: default them here.
+    const {strides, pad, dataFormat, dilations, dimRoundingMode} = attrs as unknown as ConvAttrs;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      strides,
+      dilations ?? 1,
+      pad,
+      dimRoundingMode,
+      depthwise,
+      tf.backend_util.convertConv2DDataFormat(dataFormat ?? 'NHWC'),
+    );
+    const wasm = backend as unknown as WasmBackend;
+    if (tf.util.sizeFromShape(info.outShape) === 0)
+      return wasm.makeOutput(info.outShape, 'float32');
+    if (!fused && x.dtype === 'float32' && tf.util.sizeFromShape(filter.shape) === 0) {
+      return filledOutput(wasm, info.outShape, 0);
+    }
+    return originalKernel(kernelName, backendName)({inputs, backend, attrs});
+  };
+  return {
+    kernelName,
+    backendName,
+    // The stock kernel binds its wasm function in its setupFunc; it must still run once ours
+    // has taken its place in the registry.
+    setupFunc: (backend) => replacedKernelConfig(kernelName, backendName)?.setupFunc?.(backend),
+    kernelFunc,
+  };
+}
