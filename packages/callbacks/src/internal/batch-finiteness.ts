@@ -26,10 +26,13 @@ export class BatchFiniteness {
   private inputFlags: tf.Tensor[] = [];
   private targetFlags: tf.Tensor[] = [];
   private undo: Array<() => void> = [];
+  /** False once removed: a wrapper left in a chain (another one was installed on top) then passes through. */
+  private active = false;
 
   /** Installs the watch on `model`'s entry layers and loss functions. */
   install(model: tf.LayersModel): void {
     this.remove();
+    this.active = true;
     for (const layer of entryLayers(model)) {
       const target = layer as unknown as {apply: ApplyFn};
       const previous = Object.getOwnPropertyDescriptor(layer, 'apply');
@@ -92,11 +95,13 @@ export class BatchFiniteness {
 
   /** Takes the watch off (only what is still ours) and frees the flags. */
   remove(): void {
+    this.active = false;
     for (const undo of this.undo.splice(0).reverse()) undo();
     this.reset();
   }
 
   private record(value: unknown, into: tf.Tensor[]): void {
+    if (!this.active) return;
     const list = Array.isArray(value) ? value : [value];
     for (const x of list) {
       if (!isFloatTensor(x)) continue;
