@@ -187,6 +187,26 @@ describe('FusedOptimizer on tfjs-node', () => {
       opt.dispose();
     });
 
+    it('refuses a step after the backend changed away from tensorflow, and says how to move', async () => {
+      const vars = makeVariables([[3]]);
+      const opt = fuseOptimizer(tf.train.adam(0.1));
+      step(opt, vars, 1);
+      await tf.setBackend('cpu');
+      try {
+        const grads = [{name: vars[0]!.name, tensor: tf.ones([3])}];
+        expect(() => opt.applyGradients(grads)).toThrow(
+          /state lives in tfjs-node's TensorFlow, but the backend is now 'cpu'/,
+        );
+        tf.dispose(grads[0]!.tensor);
+      } finally {
+        await tf.setBackend('tensorflow');
+      }
+      step(opt, vars, 2);
+      expect(opt.iterations).toBe(2);
+      opt.dispose();
+      tf.dispose(vars);
+    });
+
     it('delegates optimizers TensorFlow has no matching op for, and says why', () => {
       for (const make of [
         () => tf.train.adagrad(0.1),
