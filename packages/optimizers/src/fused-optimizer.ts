@@ -416,7 +416,8 @@ function checkGradient(name: string, gradient: Tensor | null): Variable {
   }
   if (gradient == null) return variable;
   if (!(gradient instanceof tf.Tensor) || gradient.dtype !== 'float32') {
-    const got = gradient instanceof tf.Tensor ? `a tensor of dtype ${gradient.dtype}` : typeof gradient;
+    const got =
+      gradient instanceof tf.Tensor ? `a tensor of dtype ${gradient.dtype}` : typeof gradient;
     throw new TypeError(
       `FusedOptimizer.applyGradients: the gradient of '${name}' must be a float32 tensor; got ${got}.`,
     );
