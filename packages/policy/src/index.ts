@@ -38,5 +38,5 @@ export type {
   SaveWithPolicyOptions,
 } from './serialization.js';
 export {decodeBfloat16Weights} from './serialization-bfloat16.js';
-export {checkWeightData} from './serialization-check.js';
+export {ModelFileError, checkWeightData} from './serialization-check.js';
 export type {CheckWeightDataOptions, WeightFile} from './serialization-check.js';

@@ -10,7 +10,7 @@ import {
   POLICY_METADATA_KEY,
   saveModelWithPolicy,
 } from './serialization.js';
-import {checkWeightData} from './serialization-check.js';
+import {checkWeightData, ModelFileError} from './serialization-check.js';
 
 /** Two float32 weights, 3 + 2 values: bytes 0–12 and 12–20. */
 function artifacts(values = [1, 2, 3, 4, 5]): tf.io.ModelArtifacts {
@@ -50,6 +50,7 @@ describe('checkWeightData', () => {
   it('refuses data longer than the manifest', () => {
     const a = artifacts();
     a.weightData = [a.weightData as ArrayBuffer, new ArrayBuffer(4)];
+    expect(() => checkWeightData(a, opts)).toThrow(ModelFileError);
     expect(() => checkWeightData(a, opts)).toThrow(
       "test: the weight data of 'm/model.json' is 24 bytes, 4 more than the 20 its manifest " +
         'describes (extra bytes from bytes 20–24 of the weight data).',

@@ -1,5 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * A model's files are unusable: weight data shorter or longer than its manifest, non-finite
+ * weights where they are not allowed, or (from loaders that read files) a file that is missing
+ * or not JSON. The message names the file, the weight and the fix; `name` is `'ModelFileError'`.
+ */
+export class ModelFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelFileError';
+  }
+}
+
 /** One weight file, in the order its bytes were concatenated into the weight data. */
 export interface WeightFile {
   /** The file's name or path, as errors should show it (e.g. `./model/weights.bin`). */
@@ -133,8 +145,8 @@ function firstNonFinite(
  * Artifacts without weights pass. Reads the weight bytes once on the CPU; creates no tensors.
  * An artifacts object that already passed (e.g. in a loader's IOHandler, which may have allowed
  * non-finite weights) is not checked again.
- * @throws Error naming `source`, the weight and (with `weightFiles`) its file; the message says
- *   how to fix it.
+ * @throws ModelFileError naming `source`, the weight and (with `weightFiles`) its file; the
+ *   message says how to fix it.
  * @example
  * checkWeightData(artifacts, {caller: 'myLoader', source: './model/model.json'});
  */
@@ -165,7 +177,7 @@ export function checkWeightData(
     let i = 0;
     while (offset + lengths[i]! <= data.byteLength) offset += lengths[i++]!;
     const spec = specs[i]!;
-    throw new Error(
+    throw new ModelFileError(
       `${caller}: the weight data of ${source}${files} is ${data.byteLength} bytes but its ` +
         `manifest needs ${needed}: weight '${spec.name}' (${spec.dtype}${spec.quantization ? ` stored as ${spec.quantization.dtype}` : ''}, ` +
         `shape [${spec.shape.join(', ')}]) should be at ${whereIs(offset, offset + lengths[i]!, weightFiles)} ` +
@@ -174,7 +186,7 @@ export function checkWeightData(
     );
   }
   if (data.byteLength > needed) {
-    throw new Error(
+    throw new ModelFileError(
       `${caller}: the weight data of ${source}${files} is ${data.byteLength} bytes, ` +
         `${data.byteLength - needed} more than the ${needed} its manifest describes (extra bytes ` +
         `from ${whereIs(needed, data.byteLength, weightFiles)}). The weight file was not saved ` +
@@ -191,7 +203,7 @@ export function checkWeightData(
     const bad = firstNonFinite(view, offset, spec);
     if (bad != null) {
       const size = spec.shape.reduce((a, b) => a * b, 1);
-      throw new Error(
+      throw new ModelFileError(
         `${caller}: weight '${spec.name}' of ${source}, in ${whereIs(offset, offset + lengths[i]!, weightFiles)}, ` +
           `holds ${bad.value} at index ${bad.index} (${bad.count} of its ${size} values are ` +
           'NaN or ±Inf). The file is corrupt, or the model had diverged when it was saved. ' +

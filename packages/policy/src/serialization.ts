@@ -143,7 +143,7 @@ async function weightFilesOnDisk(handler: tf.io.IOHandler): Promise<WeightFile[]
  * `file://` paths on tfjs-node, the weight file. A failed load leaves no tensors behind. Weights
  * saved as bfloat16 (`saveWeightsAs: 'bfloat16'`) are decoded exactly (see
  * {@link decodeBfloat16Weights}).
- * @throws Error for corrupt weight data (see above); TypeError when the saved policy record is
+ * @throws ModelFileError for corrupt weight data (see above); TypeError when the saved policy record is
  *   malformed; tfjs's own errors for an unreadable model.json.
  * @example
  * const model = await loadLayersModelWithPolicy('file://./model/model.json');

@@ -3,7 +3,12 @@ import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync}
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {roundArray} from '@tfjs-amp/kernels';
-import {applyPolicy, loadLayersModelWithPolicy, saveModelWithPolicy} from '@tfjs-amp/policy';
+import {
+  applyPolicy,
+  loadLayersModelWithPolicy,
+  ModelFileError,
+  saveModelWithPolicy,
+} from '@tfjs-amp/policy';
 import {expectBitsEqual, expectNoLeaks, useBackend} from '@tfjs-amp/test-utils';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {modelDirectoryHandler, readModelArtifacts} from './model-files.js';
@@ -96,6 +101,7 @@ describe('modelDirectoryHandler', () => {
     it('names a missing weight file and a model.json that is not JSON', async () => {
       const dir = await savedDir();
       rmSync(join(dir, 'weights.bin'));
+      expect(() => readModelArtifacts(join(dir, 'model.json'))).toThrow(ModelFileError);
       expect(() => readModelArtifacts(join(dir, 'model.json'))).toThrow(
         `readModelArtifacts: cannot read weight file (listed in ${join(dir, 'model.json')}) ` +
           `'${join(dir, 'weights.bin')}' (ENOENT).`,

@@ -1,5 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
-import {checkWeightData, decodeBfloat16Weights, type WeightFile} from '@tfjs-amp/policy';
+import {
+  checkWeightData,
+  decodeBfloat16Weights,
+  ModelFileError,
+  type WeightFile,
+} from '@tfjs-amp/policy';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 
@@ -38,7 +43,7 @@ function readFileFor(path: string, what: string): Buffer {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new Error(
+    throw new ModelFileError(
       `readModelArtifacts: cannot read ${what} '${path}' (${code}). Pass the model.json that ` +
         "tfjs's model.save() wrote, next to the weight files it lists.",
     );
@@ -52,9 +57,9 @@ function readFileFor(path: string, what: string): Buffer {
  * `checkWeightData` from @tfjs-amp/policy before any tensor exists: a truncated or oversized
  * file, or NaN/±Inf weights (unless `allowNonFiniteWeights`), is refused. Weights saved as
  * bfloat16 by `saveModelWithPolicy` are decoded to float32 (exactly).
- * @throws Error when a file is missing or unreadable, model.json is not JSON, or the weight
- *   data is corrupt (the message names the file and the weight); TypeError when the JSON has no
- *   `modelTopology`.
+ * @throws ModelFileError (from @tfjs-amp/policy) when a file is missing or unreadable,
+ *   model.json is not JSON, or the weight data is corrupt (the message names the file and the
+ *   weight); TypeError when the JSON has no `modelTopology`.
  */
 export function readModelArtifacts(
   modelJsonPath: string,
@@ -65,7 +70,7 @@ export function readModelArtifacts(
   try {
     json = JSON.parse(text) as tf.io.ModelJSON;
   } catch (err) {
-    throw new Error(
+    throw new ModelFileError(
       `readModelArtifacts: '${modelJsonPath}' is not valid JSON (${(err as Error).message}); ` +
         "expected the model.json written by tfjs's model.save(). Save the model again.",
     );
