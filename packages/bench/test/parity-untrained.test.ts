@@ -67,7 +67,9 @@ describe('parity requires that float32 itself trained', () => {
       );
       const text = formatTable(report);
       expect(text).not.toContain('Parity: PASS');
-      expect(text).toContain(`Parity: NOT JUDGED: float32 itself did not train (${name}: `);
+      expect(text).toContain(
+        `Parity: NOT JUDGED for ${name}: float32 itself did not train (${name}: `,
+      );
       expect(report.notes[0]).toMatch(/^Accuracy parity NOT JUDGED: float32 itself did not train/);
       expect(report.workloads[0]!.chanceAccuracy).toBeGreaterThanOrEqual(0.1);
     });

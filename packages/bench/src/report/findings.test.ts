@@ -49,7 +49,7 @@ describe('findings', () => {
     expect(notes[0]).toMatch(/^Accuracy parity NOT JUDGED: float32 itself did not train on mlp/);
     expect(parityVerdict(parity).status).toBe('not-judged');
     expect(parityVerdict(parity).text).toMatch(
-      /^Parity: NOT JUDGED: float32 itself did not train \(mlp: /,
+      /^Parity: NOT JUDGED for mlp: float32 itself did not train \(mlp: its training loss/,
     );
   });
 
@@ -81,6 +81,30 @@ describe('findings', () => {
     );
     expect(binary.parity[0]!.baselineProblem).toMatch(
       /60\.00% is not well above chance \(55\.00%; needs 70\.00%\)/,
+    );
+  });
+
+  it('judges the workloads whose float32 trained and names the others', () => {
+    const {parity, notes} = findings(
+      [
+        fakeRun({policy: 'float32'}),
+        fakeRun({policy: 'mixed_bfloat16', testAccuracy: 0.949}),
+        fakeRun({workload: 'w4', policy: 'float32', testAccuracy: 0.12, flatLoss: true}),
+        fakeRun({workload: 'w4', policy: 'mixed_bfloat16', testAccuracy: 0.12}),
+      ],
+      o,
+    );
+    expect(parity.map((p) => [p.workload, p.baselineLearned])).toEqual([
+      ['mlp', true],
+      ['w4', false],
+    ]);
+    const verdict = parityVerdict(parity);
+    expect(verdict.status).toBe('not-judged');
+    expect(verdict.text).toMatch(
+      /^Parity: NOT JUDGED for w4: .*; the other workloads: PASS \(every mixed policy within ±0\.5 pp of float32\)$/,
+    );
+    expect(notes[1]).toMatch(
+      /^Accuracy parity: every mixed policy judged is within ±0\.5 pp .*\(mlp mixed_bfloat16 −0\.10 pp\)/,
     );
   });
 

@@ -91,6 +91,12 @@ export function parityVerdict(parity: readonly ParityCheck[]): {
 } {
   // Checks read from reports older than the field lack it; the CLI recomputes them for --from.
   const untrained = parity.filter((p) => p.baselineLearned === false);
+  const judged = parity.filter((p) => p.baselineLearned !== false);
+  const failed = judged.filter((p) => !p.withinTolerance);
+  const rest =
+    failed.length === 0
+      ? `PASS (every mixed policy within ±${PARITY_TOLERANCE_PP} pp of float32)`
+      : `FAIL for ${failed.map((p) => `${p.workload}/${p.variant}`).join(', ')}`;
   if (untrained.length > 0) {
     const seen = new Set<string>();
     const why = untrained
@@ -99,19 +105,13 @@ export function parityVerdict(parity: readonly ParityCheck[]): {
       .join('; ');
     return {
       status: 'not-judged',
-      text: `Parity: NOT JUDGED: float32 itself did not train (${why}), so matching it proves nothing`,
+      text:
+        `Parity: NOT JUDGED for ${[...seen].join(', ')}: float32 itself did not train (${why}), ` +
+        'so matching it proves nothing' +
+        (judged.length > 0 ? `; the other workloads: ${rest}` : ''),
     };
   }
-  const failed = parity.filter((p) => !p.withinTolerance);
-  return failed.length === 0
-    ? {
-        status: 'pass',
-        text: `Parity: PASS (every mixed policy within ±${PARITY_TOLERANCE_PP} pp of float32)`,
-      }
-    : {
-        status: 'fail',
-        text: `Parity: FAIL for ${failed.map((p) => `${p.workload}/${p.variant}`).join(', ')}`,
-      };
+  return {status: failed.length === 0 ? 'pass' : 'fail', text: `Parity: ${rest}`};
 }
 
 /**
@@ -177,14 +177,16 @@ export function findings(
         'Matching an untrained float32 proves nothing about mixed precision. Check the model ' +
         '(softmax output, finite weights), the learning rate and the number of steps.',
     );
-  } else if (parity.length > 0) {
-    const failed = parity.filter((p) => !p.withinTolerance);
-    const list = parity
+  }
+  const judged = parity.filter((p) => p.baselineLearned);
+  if (judged.length > 0) {
+    const failed = judged.filter((p) => !p.withinTolerance);
+    const list = judged
       .map((p) => `${p.workload} ${p.variant} ${signedPp(p.accuracyDeltaPp)}`)
       .join(', ');
     notes.push(
       failed.length === 0
-        ? `Accuracy parity: every mixed policy is within ±${PARITY_TOLERANCE_PP} pp of float32 after ` +
+        ? `Accuracy parity: every mixed policy${untrained.length > 0 ? ' judged' : ''} is within ±${PARITY_TOLERANCE_PP} pp of float32 after ` +
             `${o.epochs} epoch(s) (${list}).`
         : `Accuracy parity NOT reached for ${failed.map((p) => `${p.workload} ${p.variant}`).join(', ')} ` +
             `(tolerance ±${PARITY_TOLERANCE_PP} pp after ${o.epochs} epoch(s); all: ${list}). ` +
