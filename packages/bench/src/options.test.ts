@@ -1,5 +1,10 @@
 import {describe, expect, it} from 'vitest';
-import {DEFAULT_SUITE_OPTIONS, SUITE_PRESETS, resolveSuiteOptions} from './options.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_SUITE_OPTIONS,
+  SUITE_PRESETS,
+  resolveSuiteOptions,
+} from './options.js';
 
 describe('resolveSuiteOptions', () => {
   it('fills the defaults and the quick preset', () => {
@@ -10,6 +15,24 @@ describe('resolveSuiteOptions', () => {
     expect(o.epochs).toBe(SUITE_PRESETS.quick.epochs);
     expect(o.batchSize).toBe(DEFAULT_SUITE_OPTIONS.batchSize);
     expect(o.ablation).toBe(true);
+  });
+
+  it("leaves the batch size to each workload unless given (the quick suite's stay 64)", () => {
+    expect(resolveSuiteOptions().batchSize).toBeNull();
+    expect(resolveSuiteOptions({batchSize: 32}).batchSize).toBe(32);
+    expect(DEFAULT_BATCH_SIZE).toBe(64);
+  });
+
+  it('holds MNIST workloads to 10,000 examples but not the synthetic w4', () => {
+    expect(
+      resolveSuiteOptions({workloads: ['w4'], trainSize: 20_000, testSize: 5000}).trainSize,
+    ).toBe(20_000);
+    expect(() => resolveSuiteOptions({workloads: ['w1'], trainSize: 9000, testSize: 2000})).toThrow(
+      'tfjs-amp-bench: trainSize + testSize must be at most 10000 for MNIST workloads; got 9000 + 2000.',
+    );
+    expect(() =>
+      resolveSuiteOptions({workloads: ['w4', 'cnn-wide'], trainSize: 9000, testSize: 2000}),
+    ).toThrow(RangeError);
   });
 
   it('applies a preset under explicit options', () => {
