@@ -77,13 +77,11 @@ export function readJsonReport(path: string): SuiteReport {
         `${JSON.stringify(parsed?.schemaVersion)}. ${FIX}`,
     );
   }
-  const missing = (['runs', 'workloads'] as const)
-    .filter((k) => !Array.isArray(parsed[k]))
-    .concat(
-      (['options', 'machine'] as const).filter(
-        (k) => parsed[k] == null || typeof parsed[k] !== 'object',
-      ) as never[],
-    );
+  const fields = parsed as unknown as Record<string, unknown>;
+  const missing = [
+    ...['runs', 'workloads'].filter((k) => !Array.isArray(fields[k])),
+    ...['options', 'machine'].filter((k) => fields[k] == null || typeof fields[k] !== 'object'),
+  ];
   const badRun = Array.isArray(parsed.runs)
     ? parsed.runs.findIndex(
         (r) =>
