@@ -15,6 +15,35 @@ interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
+/** A dilation or stride attribute's [height, width]. */
+function pair(v: number | [number, number] | null | undefined): [number, number] {
+  return v == null ? [1, 1] : typeof v === 'number' ? [v, v] : v;
+}
+
+/**
+ * True when the convolution certainly has a non-empty output and a non-empty sum, decided from
+ * the shapes alone (so the common call skips computeConv2DInfo): `same` padding, or `valid`
+ * padding with an input at least as large as the dilated window, and no zero-sized dimension.
+ * False means "compute it" (explicit padding, or a shape that may be empty).
+ */
+function surelyNotEmpty(
+  x: TensorInfo,
+  filter: TensorInfo,
+  attrs: ConvAttrs,
+  depthwise: boolean,
+): boolean {
+  if (x.shape.includes(0) || filter.shape.includes(0)) return false;
+  if (attrs.pad === 'same') return true;
+  if (attrs.pad !== 'valid') return false;
+  const channelsFirst = !depthwise && attrs.dataFormat === 'NCHW';
+  const inHeight = x.shape[channelsFirst ? 2 : 1]!;
+  const inWidth = x.shape[channelsFirst ? 3 : 2]!;
+  const [dilationHeight, dilationWidth] = pair(attrs.dilations);
+  const windowHeight = (filter.shape[0]! - 1) * dilationHeight + 1;
+  const windowWidth = (filter.shape[1]! - 1) * dilationWidth + 1;
+  return inHeight >= windowHeight && inWidth >= windowWidth;
+}
+
 /**
  * Builds an override of one of tfjs-backend-wasm's forward convolutions (`Conv2D`,
  * `FusedConv2D`, `DepthwiseConv2dNative`, `FusedDepthwiseConv2D`) that fixes its empty cases:
@@ -35,6 +64,9 @@ export function wasmEmptyConvOverride(
     const {x, filter} = inputs as {x: TensorInfo; filter: TensorInfo};
     // Layers pass null for unset dilations and data format: default them here.
     const {strides, pad, dataFormat, dilations, dimRoundingMode} = attrs as unknown as ConvAttrs;
+    if (surelyNotEmpty(x, filter, attrs as unknown as ConvAttrs, depthwise)) {
+      return originalKernel(kernelName, backendName)({inputs, backend, attrs});
+    }
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
