@@ -46,7 +46,7 @@ function mlp(seed: number): tf.Sequential {
   return model;
 }
 
-export async function run(quick = false): Promise<string> {
+export async function run(quick = false, rounds?: number): Promise<string> {
   await tf.setBackend('wasm');
   await tf.ready();
   const samples = BATCH * BATCHES;
@@ -82,7 +82,7 @@ export async function run(quick = false): Promise<string> {
     baseline: {name: 'no callbacks', run: () => epoch([])()},
     candidate: {name: 'all 7 (numerics every 50, 2 switches)', run: () => epoch(callbacks())()},
     warmup: quick ? 1 : 2,
-    rounds: quick ? 2 : 12,
+    rounds: rounds ?? (quick ? 2 : 12),
     target: 1.05,
   });
   await breakdown(callbacks(), (cbs) => epoch(cbs)(), quick ? 1 : 3);

@@ -190,7 +190,8 @@ export class PrecisionFallback extends AmpCallback {
     }
     if (this.restoreWeights && at.step % this.snapshotEvery === 0) {
       this.dropPending();
-      this.pending = takeSnapshot(this.trainedModel, at.step);
+      // A LossScaleOptimizer skips every non-finite step, leaving its slots untouched: weights only.
+      this.pending = takeSnapshot(this.trainedModel, at.step, this.state == null);
     }
   }
 
@@ -256,7 +257,7 @@ export class PrecisionFallback extends AmpCallback {
       return;
     }
     this.log?.(
-      `precisionFallback: ${where}: ${what}; undid the step (weights and optimizer state of ` +
+      `precisionFallback: ${where}: ${what}; undid the step (${this.restoredWhat()} of ` +
         `step ${restoredFromStep} restored). Clean the data.`,
     );
   }
@@ -281,7 +282,7 @@ export class PrecisionFallback extends AmpCallback {
     const restoredFromStep = await this.restoreFinite([this.lastGood, this.pending]);
     const restored =
       restoredFromStep != null
-        ? ` and restored the weights and optimizer state the model had at step ${restoredFromStep}.`
+        ? ` and restored the ${this.restoredWhat()} the model had at step ${restoredFromStep}.`
         : '.';
     if (to == null) {
       this.switches.push({...at, from, to: null, reason, loss, restoredFromStep});
@@ -295,6 +296,11 @@ export class PrecisionFallback extends AmpCallback {
     switchPolicy(root, to);
     this.switches.push({...at, from, to, reason, loss, restoredFromStep});
     this.log?.(`precisionFallback: ${where}: ${why}; switched to ${to}${restored}`);
+  }
+
+  /** What a restore puts back: a LossScaleOptimizer's slots never see a non-finite step. */
+  private restoredWhat(): string {
+    return this.state == null ? 'weights and optimizer state' : 'weights';
   }
 
   /**

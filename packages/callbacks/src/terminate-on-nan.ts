@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import {AmpCallback, type StepPosition} from './internal/amp-callback.js';
 import {booleanOption, checkOptionKeys, functionOption} from './internal/errors.js';
 import {type CallbackLogs, readLogValue} from './internal/log-value.js';
+import {lossScaleStateOf} from './internal/loss-scale-state.js';
 import {
   disposeSnapshot,
   isSnapshotFinite,
@@ -101,7 +102,9 @@ export class TerminateOnNaN extends AmpCallback {
   protected override async handleBatchBegin(at: StepPosition): Promise<void> {
     if (!this.restoreWeights || this.stoppedAt != null) return;
     disposeSnapshot(this.pending);
-    this.pending = takeSnapshot(this.trainedModel, at.step);
+    // A LossScaleOptimizer skips every non-finite step, leaving its slots untouched: weights only.
+    const model = this.trainedModel;
+    this.pending = takeSnapshot(model, at.step, lossScaleStateOf(model) == null);
   }
 
   protected override async handleBatchEnd(at: StepPosition, logs?: CallbackLogs): Promise<void> {
@@ -177,7 +180,7 @@ function nonFiniteMessage(e: NonFiniteLossEvent): string {
   if (e.restoredFromStep === null) {
     return `${head}; no finite weights were left to restore, the weights may hold NaN.`;
   }
-  return `${head} and the weights and optimizer state of step ${e.restoredFromStep} restored.`;
+  return `${head} and the weights (and optimizer state, unless a LossScaleOptimizer skipped the step) of step ${e.restoredFromStep} restored.`;
 }
 
 /**

@@ -64,7 +64,7 @@ describeBackends(['wasm'], () => {
       expect(messages).toEqual([
         'precisionFallback: epoch 3, batch 0 (step 24): gradients overflowed with the loss scale ' +
           'at its minimum (1) for 10 steps in a row under mixed_float16; switched to ' +
-          'mixed_bfloat16 and restored the weights and optimizer state the model had at step 14.',
+          'mixed_bfloat16 and restored the weights the model had at step 14.',
       ]);
       expect(run.optimizer.skippedSteps).toBe(25);
       expect(policyOf(run.model.getLayer('linear'))?.name).toBe('mixed_bfloat16');

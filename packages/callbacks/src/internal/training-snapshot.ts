@@ -10,18 +10,29 @@ export interface TrainingSnapshot {
   readonly optimizer: Map<tf.Variable, tf.Tensor>;
   /** Length of each slot array then (slots are created lazily on the first applied step). */
   readonly slotLengths: Map<unknown[], number>;
+  /** Whether the optimizer's state was taken (and is restored). */
+  readonly withOptimizer: boolean;
 }
 
-/** Takes a {@link TrainingSnapshot} of `model` (shares data: no copy until training replaces it). */
-export function takeSnapshot(model: tf.LayersModel, step: number): TrainingSnapshot {
-  const refs = optimizerVariables((model as {optimizer?: unknown}).optimizer);
+/**
+ * Takes a {@link TrainingSnapshot} of `model` (shares data: no copy until training replaces it).
+ * With `withOptimizer` false only the weights are taken (the optimizer part stays empty, and
+ * restoring leaves the optimizer alone): for a LossScaleOptimizer, which skips every step whose
+ * gradients are not finite, so such a step never touches its slots.
+ */
+export function takeSnapshot(
+  model: tf.LayersModel,
+  step: number,
+  withOptimizer = true,
+): TrainingSnapshot {
+  const refs = withOptimizer ? optimizerVariables((model as {optimizer?: unknown}).optimizer) : [];
   const optimizer = new Map<tf.Variable, tf.Tensor>();
   const slotLengths = new Map<unknown[], number>();
   for (const ref of refs) {
     optimizer.set(ref.variable, shareData(ref.variable));
     if (ref.array != null) slotLengths.set(ref.array, ref.array.length);
   }
-  return {step, weights: snapshotWeights(model), optimizer, slotLengths};
+  return {step, weights: snapshotWeights(model), optimizer, slotLengths, withOptimizer};
 }
 
 /** Frees a snapshot's tensors. */
@@ -53,6 +64,7 @@ export async function isSnapshotFinite(snapshot: TrainingSnapshot): Promise<bool
  */
 export function restoreSnapshot(model: tf.LayersModel, snapshot: TrainingSnapshot): void {
   model.setWeights(snapshot.weights);
+  if (!snapshot.withOptimizer) return;
   const refs: OptimizerVariableRef[] = optimizerVariables(
     (model as {optimizer?: unknown}).optimizer,
   );
