@@ -95,7 +95,7 @@ describe('decodeBfloat16Weights', () => {
   });
 });
 
-describeBackends(['cpu', 'wasm'], () => {
+describeBackends(['cpu', 'wasm', 'tensorflow'], () => {
   describe("saveWeightsAs: 'bfloat16' (issue #13 defect 6)", () => {
     function model(): tf.Sequential {
       const m = tf.sequential({
