@@ -142,7 +142,8 @@ function firstNonFinite(
  * - NaN or ±Inf values in any float32 weight (stored as float16 or bfloat16 where the manifest
  *   says so),
  *   unless `allowNonFiniteWeights` is set.
- * Artifacts without weights pass. Reads the weight bytes once on the CPU; creates no tensors.
+ * Artifacts without weights or without weight data (streamed weights) pass. Reads the weight
+ * bytes once on the CPU; creates no tensors.
  * An artifacts object that already passed (e.g. in a loader's IOHandler, which may have allowed
  * non-finite weights) is not checked again.
  * @throws ModelFileError naming `source`, the weight and (with `weightFiles`) its file; the
@@ -161,10 +162,9 @@ export function checkWeightData(
     checked.add(artifacts);
     return;
   }
-  const data =
-    artifacts.weightData == null
-      ? new ArrayBuffer(0)
-      : new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
+  // No weight data with weight specs: streamed weights (`streamWeights`), nothing to check here.
+  if (artifacts.weightData == null) return;
+  const data = new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
   const lengths = specs.map(storedByteLength);
   if (lengths.some((n) => n == null)) return; // e.g. string weights: sizes unknown here, unchecked
   const needed = (lengths as number[]).reduce((a, b) => a + b, 0);

@@ -6,7 +6,12 @@ import {isLayer, type Layer} from './internal/layer-walk.js';
 import {POLICY_METADATA_KEY, readPolicyMetadata} from './internal/metadata.js';
 import {isPolicyName, type PolicyName} from './policy.js';
 import {decodeBfloat16Weights} from './serialization-bfloat16.js';
-import {checkWeightData, storedByteLength, type WeightFile} from './serialization-check.js';
+import {
+  checkWeightData,
+  ModelFileError,
+  storedByteLength,
+  type WeightFile,
+} from './serialization-check.js';
 
 export {POLICY_METADATA_KEY} from './internal/metadata.js';
 
@@ -165,12 +170,19 @@ export async function loadLayersModelWithPolicy(
     checked = {
       load: async () => {
         const artifacts = await inner.load!();
-        checkWeightData(artifacts, {
+        const check = {
           caller: 'loadLayersModelWithPolicy',
           source: sourceName(pathOrIOHandler),
-          weightFiles: await weightFilesOnDisk(inner),
           allowNonFiniteWeights,
-        });
+        };
+        try {
+          checkWeightData(artifacts, check);
+        } catch (err) {
+          // Only a failing load pays for reading the manifest again, to name the weight file.
+          const weightFiles = err instanceof ModelFileError ? await weightFilesOnDisk(inner) : null;
+          if (weightFiles != null) checkWeightData(artifacts, {...check, weightFiles});
+          throw err;
+        }
         return decodeBfloat16Weights(artifacts);
       },
     };
