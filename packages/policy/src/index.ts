@@ -21,6 +21,8 @@ export type {CastPlan, InheritedPolicy, PolicyReason} from './cast-points.js';
 export {KEEP_FLOAT32_LAYERS, matchKeepFloat32} from './keep-float32.js';
 export type {KeepFloat32Match, LayerFacts} from './keep-float32.js';
 export {describePolicy} from './describe-policy.js';
+export {recommendedPolicy} from './recommended-policy.js';
+export type {PolicyRecommendation} from './recommended-policy.js';
 export type {PolicyExecution, PolicyRow} from './describe-policy.js';
 
 // Saving and loading
