@@ -1,24 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import {readFileSync} from 'node:fs';
 import os from 'node:os';
+import {CPU_FLAGS_OF_INTEREST, cpuFeatures, parseCpuInfo} from '@tfjs-amp/kernels';
 import type {MachineInfo} from '../suite-report.js';
 
 /**
  * CPU flags that explain a mixed-precision speed figure, as /proc/cpuinfo spells them and in the
- * order they are printed: vector width and conversions, then the 16-bit dot-product and matrix
- * units.
+ * order they are printed (`@tfjs-amp/kernels`'s `CPU_FLAGS_OF_INTEREST`, one list for the repo):
+ * vector width and conversions, then the 16-bit dot-product and matrix units.
  */
-export const HALF_PRECISION_FLAGS: readonly string[] = Object.freeze([
-  'avx2',
-  'f16c',
-  'fma',
-  'avx512f',
-  'avx512_bf16',
-  'avx512_fp16',
-  'amx_tile',
-  'amx_bf16',
-  'amx_fp16',
-]);
+export const HALF_PRECISION_FLAGS: readonly string[] = CPU_FLAGS_OF_INTEREST;
 
 /** Flags that give a CPU bfloat16 arithmetic units (dot products or AMX tiles). */
 export const BF16_UNIT_FLAGS: readonly string[] = Object.freeze(['avx512_bf16', 'amx_bf16']);
@@ -27,15 +17,12 @@ export const BF16_UNIT_FLAGS: readonly string[] = Object.freeze(['avx512_bf16', 
 export const FP16_UNIT_FLAGS: readonly string[] = Object.freeze(['avx512_fp16', 'amx_fp16']);
 
 /**
- * The {@link HALF_PRECISION_FLAGS} present in a /proc/cpuinfo text (its first `flags` line), in
- * that order; empty when the text has none (not x86, or not Linux).
+ * The {@link HALF_PRECISION_FLAGS} present in a /proc/cpuinfo text, in that order (parsed by
+ * `@tfjs-amp/kernels`'s `parseCpuInfo`); empty when the text has none (not x86, or not Linux).
  * @example cpuFlagsOf('flags : fpu avx2 fma avx512_bf16') // ['avx2', 'fma', 'avx512_bf16']
  */
 export function cpuFlagsOf(cpuinfo: string): string[] {
-  const line = cpuinfo.split('\n').find((l) => l.startsWith('flags') || l.startsWith('Features'));
-  if (line == null) return [];
-  const flags = new Set((line.split(':')[1] ?? '').trim().split(/\s+/));
-  return HALF_PRECISION_FLAGS.filter((f) => flags.has(f));
+  return [...parseCpuInfo(cpuinfo).flags];
 }
 
 /**
@@ -52,11 +39,7 @@ export function halfPrecisionUnits(flags: readonly string[]): {bf16: boolean; fp
 }
 
 function cpuFlags(): string[] {
-  try {
-    return cpuFlagsOf(readFileSync('/proc/cpuinfo', 'utf8'));
-  } catch {
-    return [];
-  }
+  return [...cpuFeatures().flags];
 }
 
 function backendFlags(backend: string): Record<string, boolean> {
