@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {shareData} from './weight-snapshot.js';
 
 type ApplyFn = (inputs: unknown, kwargs?: Record<string, unknown>) => unknown;
 type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
@@ -11,22 +12,23 @@ function isFloatTensor(x: unknown): x is tf.Tensor {
 }
 
 /**
- * Watches whether each training batch's inputs and targets are finite, so that a non-finite loss
- * can be told apart: bad data (a NaN or Inf in the batch) or the computation (a precision
- * overflow). While installed (from `install` to `remove`, one `fit`):
+ * Keeps each training batch's inputs and targets at hand, so that a non-finite loss can be told
+ * apart: bad data (a NaN or Inf in the batch) or the computation (a precision overflow). While
+ * installed (from `install` to `remove`, one `fit`):
  * - the model's entry layers (those fed by input layers only) get an own `apply` that, in a
- *   training call, records `all(isFinite(input))` for each float input before running as before;
+ *   training call, keeps a reference to each float input before running as before;
  * - each of the model's `lossFunctions` is wrapped the same way for its targets.
- * Nothing else changes: the flags are off the gradient path (so backprop and the step's values are
- * untouched), cost one small reduction per input and target, and are read only when asked
- * ({@link check}), typically only after a non-finite loss. `apply` is not what precision
- * policies or the numerics probe instrument (they wrap `call`), so they compose.
+ * The references share the tensors' data (no copy, no kernel, nothing on the gradient tape), so a
+ * step computes exactly what it did and costs no extra op; the data lives until the next batch
+ * starts. Only {@link check}, typically called only after a non-finite loss, runs `isFinite` on
+ * them. `apply` is not what precision policies or the numerics probe instrument (they wrap
+ * `call`), so they compose.
  */
 export class BatchFiniteness {
-  private inputFlags: tf.Tensor[] = [];
-  private targetFlags: tf.Tensor[] = [];
+  private inputs: tf.Tensor[] = [];
+  private targets: tf.Tensor[] = [];
   private undo: Array<() => void> = [];
-  /** False once removed: a wrapper left in a chain (another one was installed on top) then passes through. */
+  /** False once removed: a wrapper left in a chain (another installed on top) then passes through. */
   private active = false;
 
   /** Installs the watch on `model`'s entry layers and loss functions. */
@@ -38,7 +40,7 @@ export class BatchFiniteness {
       const previous = Object.getOwnPropertyDescriptor(layer, 'apply');
       const inner = target.apply;
       const watched: ApplyFn = (inputs, kwargs) => {
-        if (kwargs?.training === true) this.record(inputs, this.inputFlags);
+        if (kwargs?.training === true) this.record(inputs, this.inputs);
         return inner.call(layer, inputs, kwargs);
       };
       Object.defineProperty(layer, 'apply', {
@@ -58,7 +60,7 @@ export class BatchFiniteness {
       losses.forEach((inner, i) => {
         if (typeof inner !== 'function') return;
         const watched: LossFn = (yTrue, yPred) => {
-          this.record(yTrue, this.targetFlags);
+          this.record(yTrue, this.targets);
           return inner(yTrue, yPred);
         };
         losses[i] = watched;
@@ -69,12 +71,12 @@ export class BatchFiniteness {
     }
   }
 
-  /** Frees the flags of the previous batch; call at the start of each batch. */
+  /** Lets go of the previous batch's data; call at the start and end of each batch. */
   reset(): void {
-    tf.dispose(this.inputFlags);
-    tf.dispose(this.targetFlags);
-    this.inputFlags = [];
-    this.targetFlags = [];
+    tf.dispose(this.inputs);
+    tf.dispose(this.targets);
+    this.inputs = [];
+    this.targets = [];
   }
 
   /**
@@ -82,18 +84,21 @@ export class BatchFiniteness {
    * watched input and target was finite (or nothing was recorded). One device read.
    */
   async check(): Promise<NonFiniteData | null> {
-    for (const [flags, kind] of [
-      [this.inputFlags, 'input'],
-      [this.targetFlags, 'target'],
+    for (const [tensors, kind] of [
+      [this.inputs, 'input'],
+      [this.targets, 'target'],
     ] as const) {
-      for (const flag of flags) {
-        if ((await flag.data())[0] === 0) return kind;
+      for (const x of tensors) {
+        const finite = tf.tidy(() => tf.all(tf.isFinite(x)));
+        const ok = (await finite.data())[0] === 1;
+        finite.dispose();
+        if (!ok) return kind;
       }
     }
     return null;
   }
 
-  /** Takes the watch off (only what is still ours) and frees the flags. */
+  /** Takes the watch off (only what is still ours) and lets go of the data. */
   remove(): void {
     this.active = false;
     for (const undo of this.undo.splice(0).reverse()) undo();
@@ -104,8 +109,8 @@ export class BatchFiniteness {
     if (!this.active) return;
     const list = Array.isArray(value) ? value : [value];
     for (const x of list) {
-      if (!isFloatTensor(x)) continue;
-      into.push(tf.keep(tf.tidy(() => tf.all(tf.isFinite(x)))));
+      if (!isFloatTensor(x) || x.isDisposed) continue;
+      into.push(shareData(x));
     }
   }
 }
