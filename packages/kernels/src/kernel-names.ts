@@ -7,9 +7,17 @@ export type AmpQuantize = typeof AmpQuantize;
 /** Inputs of {@link AmpQuantize}. */
 export type AmpQuantizeInputs = 'x';
 
-/** Attributes of {@link AmpQuantize}. `gradFormat: 'float32'` means the gradient passes unrounded. */
+/** How {@link AmpQuantize} picks between the two neighbours of a value (see `quantize`). */
+export type RoundingMode = 'nearest' | 'stochastic';
+
+/**
+ * Attributes of {@link AmpQuantize}. `gradFormat: 'float32'` means the gradient passes unrounded.
+ * `rounding` absent means `'nearest'`; `seed` is read only in `'stochastic'` mode.
+ */
 export interface AmpQuantizeAttrs {
   format: FormatName;
   saturate: boolean;
   gradFormat: FormatName;
+  rounding?: RoundingMode;
+  seed?: number;
 }

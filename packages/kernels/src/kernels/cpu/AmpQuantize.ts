@@ -2,6 +2,7 @@ import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
 import {AmpQuantize} from '../../kernel-names.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
 import {roundFloat32} from '../shared/round-bits.js';
+import {stochasticRoundFloat32, stochasticSeed} from '../shared/stochastic-round.js';
 
 const backendName = 'cpu';
 
@@ -13,15 +14,17 @@ interface CpuBackend {
 
 /**
  * Rounds with typed-array bit manipulation (`roundFloat32`) from the cpu backend's own buffer
- * into a new one; no copies besides the output.
+ * into a new one; no copies besides the output. Stochastic mode: `stochasticRoundFloat32`.
  */
 export const ampQuantize: KernelFunc = ({inputs, backend, attrs}) => {
   const {x} = inputs as {x: TensorInfo};
-  const {plan} = quantizeKernelInput(x, attrs);
+  const {spec, plan} = quantizeKernelInput(x, attrs);
+  const seed = stochasticSeed(attrs);
   const cpu = backend as unknown as CpuBackend;
   const src = cpu.readSync(x.dataId);
   const out = new Float32Array(src.length);
-  roundFloat32(src, out, plan);
+  if (seed == null) roundFloat32(src, out, plan);
+  else stochasticRoundFloat32(src, out, spec, plan, seed);
   return cpu.makeTensorInfo(x.shape.slice(), 'float32', out);
 };
 

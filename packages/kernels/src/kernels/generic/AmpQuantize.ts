@@ -4,6 +4,7 @@ import type {FormatSpec} from '../../formats/format-spec.js';
 import {AmpQuantize} from '../../kernel-names.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
 import type {RoundingPlan} from '../shared/round-bits.js';
+import {stochasticRoundFloat32, stochasticSeed} from '../shared/stochastic-round.js';
 
 /**
  * Rounds with elementwise tfjs ops only, so it runs on any backend (webgl, webgpu, tensorflow,
@@ -20,11 +21,23 @@ import type {RoundingPlan} from '../shared/round-bits.js';
  *
  * GPU backends that flush float32 subnormals (or compute in float16) flush here too, and NaN
  * payloads are not normalized as on cpu/wasm: NaN-ness and, on IEEE backends, sign are kept.
+ *
+ * Stochastic rounding (`attrs.rounding`) reads the values back (a device sync) and runs the
+ * shared JavaScript core, bit-identical to cpu and wasm for the same seed.
  */
-export const ampQuantize: KernelFunc = ({inputs, attrs}) => {
+export const ampQuantize: KernelFunc = ({inputs, backend, attrs}) => {
   const {x} = inputs as {x: TensorInfo};
   const {spec, plan} = quantizeKernelInput(x, attrs);
   if (plan.identity) return tf.clone(x as Tensor);
+  const seed = stochasticSeed(attrs);
+  if (seed != null) {
+    // Stochastic: the shared JavaScript core on the values read back (one device sync), so a seed
+    // gives the same bits as on cpu and wasm.
+    const src = (backend as tf.KernelBackend).readSync(x.dataId) as Float32Array;
+    const out = new Float32Array(src.length);
+    stochasticRoundFloat32(src, out, spec, plan, seed);
+    return tf.tensor(out, x.shape, 'float32');
+  }
   return tf.tidy(() => roundWithOps(x as Tensor, spec, plan));
 };
 

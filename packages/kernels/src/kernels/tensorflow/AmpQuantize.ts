@@ -14,6 +14,7 @@ import {isRoundedData, markRoundedData, storeHalf} from '../../native/half-cache
 import {isNativeCastSupported} from '../../native/probe.js';
 import {ampQuantize as genericAmpQuantize} from '../generic/AmpQuantize.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
+import {stochasticSeed} from '../shared/stochastic-round.js';
 
 const backendName = 'tensorflow';
 
@@ -34,7 +35,7 @@ const backendName = 'tensorflow';
  * match `roundArray` bit for bit; bfloat16 gives +qNaN (0x7fc00000) for every NaN, and
  * float8_e5m2 gives qNaN with the sign kept (as the generic kernel's canonical NaN).
  *
- * float32 and casts the device lacks (probed once): the generic kernel.
+ * float32, casts the device lacks (probed once) and stochastic rounding: the generic kernel.
  *
  * Cast once: an input already known to hold only the format's values (a native kernel's output,
  * an earlier `quantize`) comes back as it is, with no op; float16 and bfloat16 results keep
@@ -43,6 +44,9 @@ const backendName = 'tensorflow';
 export const ampQuantize: KernelFunc = (args) => {
   const {x} = args.inputs as {x: TensorInfo};
   const {spec} = quantizeKernelInput(x, args.attrs);
+  // Stochastic rounding: the generic kernel's JavaScript core (same bits as cpu and wasm for a
+  // seed). The cast cache below is for nearest mode only.
+  if (stochasticSeed(args.attrs) != null) return genericAmpQuantize(args);
   const {saturate} = args.attrs as unknown as AmpQuantizeAttrs;
   const node = asNodeBackend(args.backend);
   // Already rounded (a native kernel's output, an earlier quantize): nothing to do. The same data

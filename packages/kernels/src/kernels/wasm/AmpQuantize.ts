@@ -4,6 +4,7 @@ import {AmpQuantize} from '../../kernel-names.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
 import {roundFloat32} from '../shared/round-bits.js';
 import {simdRounderFor} from '../shared/round-bits-simd.js';
+import {stochasticRoundFloat32, stochasticSeed} from '../shared/stochastic-round.js';
 import type {WasmBackend} from '../shared/wasm-backend.js';
 
 const backendName = 'wasm';
@@ -24,10 +25,12 @@ function simdAllowed(): boolean {
  * Rounds over the wasm heap with no copies: a WebAssembly SIMD function instantiated on the
  * backend's own `WebAssembly.Memory` reads the input tensor and writes the output tensor in
  * place; where SIMD is unavailable, the JavaScript core runs over Float32Array views of the heap.
+ * Stochastic mode runs `stochasticRoundFloat32` over heap views (no SIMD version).
  */
 export const ampQuantize: KernelFunc = ({inputs, backend, attrs}) => {
   const {x} = inputs as {x: TensorInfo};
-  const {plan} = quantizeKernelInput(x, attrs);
+  const {spec, plan} = quantizeKernelInput(x, attrs);
+  const seed = stochasticSeed(attrs);
   const wasm = backend as unknown as WasmBackend;
   const out = wasm.makeOutput(x.shape.slice(), 'float32');
   const size = tf.util.sizeFromShape(x.shape);
@@ -36,7 +39,7 @@ export const ampQuantize: KernelFunc = ({inputs, backend, attrs}) => {
   const outOffset = wasm.dataIdMap.get(out.dataId)!.memoryOffset;
   const memory = wasm.wasm.asm?.memory;
   const simd =
-    !plan.identity && memory instanceof WebAssembly.Memory && simdAllowed()
+    seed == null && !plan.identity && memory instanceof WebAssembly.Memory && simdAllowed()
       ? simdRounderFor(memory)
       : null;
   if (simd != null) {
@@ -44,11 +47,10 @@ export const ampQuantize: KernelFunc = ({inputs, backend, attrs}) => {
   } else {
     // Views are taken after makeOutput: its malloc may have grown (and so replaced) the buffer.
     const heap = wasm.wasm.HEAPF32.buffer;
-    roundFloat32(
-      new Float32Array(heap, xOffset, size),
-      new Float32Array(heap, outOffset, size),
-      plan,
-    );
+    const src = new Float32Array(heap, xOffset, size);
+    const dst = new Float32Array(heap, outOffset, size);
+    if (seed == null) roundFloat32(src, dst, plan);
+    else stochasticRoundFloat32(src, dst, spec, plan, seed);
   }
   return out;
 };
