@@ -51,9 +51,9 @@ function surelyNotEmpty(
  *   hands XNNPACK a 0-sized operator, which writes out of bounds and corrupts the wasm heap
  *   (later kernels then fail with "memory access out of bounds" or read garbage); the override
  *   returns the empty tensor without running it;
- * - an empty sum (0 input channels) in the unfused kernels: the stock kernel returns stale heap
- *   memory; the override returns zeros, as the cpu backend does. (The fused kernels, which would
- *   also need the bias and activation, go to the stock kernel here.)
+ * - an empty sum (0 input channels): the stock kernel returns stale heap memory; the override
+ *   returns zeros, as the cpu backend does (fused: the stock kernel runs on one channel of zeros,
+ *   so its bias and activation apply to 0).
  * Every other call runs the stock kernel.
  */
 export function wasmEmptyConvOverride(
@@ -80,8 +80,28 @@ export function wasmEmptyConvOverride(
     const wasm = backend as unknown as WasmBackend;
     if (tf.util.sizeFromShape(info.outShape) === 0)
       return wasm.makeOutput(info.outShape, 'float32');
-    if (!fused && x.dtype === 'float32' && tf.util.sizeFromShape(filter.shape) === 0) {
-      return filledOutput(wasm, info.outShape, 0);
+    if (x.dtype === 'float32' && tf.util.sizeFromShape(filter.shape) === 0) {
+      if (!fused) return filledOutput(wasm, info.outShape, 0);
+      // Fused: activation(0 + bias) needs the stock epilogue. One input channel of zeros gives
+      // the same empty-sum value (0) through it.
+      const [n, h, w] = [info.batchSize, info.inHeight, info.inWidth];
+      const channelsFirst = info.dataFormat === 'channelsFirst';
+      const zeroX = filledOutput(wasm, channelsFirst ? [n, 1, h, w] : [n, h, w, 1], 0);
+      const [fh, fw, , out] = filter.shape as [number, number, number, number];
+      const zeroFilter = filledOutput(wasm, [fh, fw, 1, out], 0);
+      try {
+        return originalKernel(
+          kernelName,
+          backendName,
+        )({
+          inputs: {...inputs, x: zeroX, filter: zeroFilter},
+          backend,
+          attrs,
+        });
+      } finally {
+        wasm.disposeData(zeroX.dataId);
+        wasm.disposeData(zeroFilter.dataId);
+      }
     }
     return originalKernel(kernelName, backendName)({inputs, backend, attrs});
   };

@@ -191,6 +191,27 @@ describe('wasm kernels with empty sums return what the cpu backend returns', () 
         pad: 'valid',
         bias: tf.ones([2]),
       }),
+    'fused conv2d with bias and relu, 0 input channels': () =>
+      tf.fused.conv2d({
+        x: tf.ones([1, 4, 4, 0]) as tf.Tensor4D,
+        filter: tf.ones([3, 3, 0, 2]) as tf.Tensor4D,
+        strides: 1,
+        pad: 'same',
+        bias: tf.tensor1d([0.5, -0.5]),
+        activation: 'relu',
+      }),
+    'fused matMul with bias, inner dimension 0': () =>
+      tf.fused.matMul({a: tf.ones([3, 0]), b: tf.ones([0, 2]), bias: tf.tensor1d([1, -2])}),
+    'fused matMul aᵀ with bias and elu, inner dimension 0': () =>
+      tf.fused.matMul({
+        // Batch 1: stock tfjs-backend-wasm broadcasts the bias wrongly for batched fused
+        // products (a separate bug, with or without an empty sum).
+        a: tf.ones([1, 0, 3]),
+        b: tf.ones([1, 0, 2]),
+        transposeA: true,
+        bias: tf.tensor1d([1, -2]),
+        activation: 'elu',
+      }),
     'conv2d, 0 input channels': () =>
       tf.conv2d(
         tf.ones([1, 4, 4, 0]) as tf.Tensor4D,

@@ -13,6 +13,7 @@ import {meanConfig} from './Mean.js';
 import {minConfig} from './Min.js';
 import {prodConfig} from './Prod.js';
 import {sumConfig} from './Sum.js';
+import {fusedMatMulConfig} from './_FusedMatMul.js';
 
 /** tfjs-amp's own kernels for the `wasm` backend (ones it lacks), sorted by kernel name. */
 export const wasmKernelConfigs: readonly KernelConfig[] = [
@@ -39,4 +40,5 @@ export const wasmKernelOverrides: readonly KernelConfig[] = [
   minConfig,
   prodConfig,
   sumConfig,
+  fusedMatMulConfig,
 ];
