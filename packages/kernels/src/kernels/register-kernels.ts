@@ -6,12 +6,14 @@ import {cpuKernelConfigs} from './cpu/index.js';
 import {GENERIC_BACKENDS, genericKernelConfigs} from './generic/index.js';
 import {tensorflowKernelConfigs, tensorflowKernelOverrides} from './tensorflow/index.js';
 import {wasmKernelConfigs, wasmKernelOverrides} from './wasm/index.js';
+import {webgpuKernelConfigs, webgpuKernelOverrides} from './webgpu/index.js';
 
 /** Backends with kernels of their own; every other backend gets the generic ones. */
 const BACKEND_KERNELS: Readonly<Record<string, readonly KernelConfig[]>> = {
   cpu: cpuKernelConfigs,
   tensorflow: tensorflowKernelConfigs,
   wasm: wasmKernelConfigs,
+  webgpu: webgpuKernelConfigs,
 };
 
 /**
@@ -21,6 +23,7 @@ const BACKEND_KERNELS: Readonly<Record<string, readonly KernelConfig[]>> = {
 const BACKEND_OVERRIDES: Readonly<Record<string, readonly KernelConfig[]>> = {
   tensorflow: tensorflowKernelOverrides,
   wasm: wasmKernelOverrides,
+  webgpu: webgpuKernelOverrides,
 };
 
 /**
