@@ -10,6 +10,9 @@ export type {FormatName, FormatSpec} from './formats/format-spec.js';
 export {quantize} from './ops/quantize.js';
 export type {QuantizeOptions} from './ops/quantize.js';
 
+export {FUSED_MAT_MUL_ACTIVATIONS, fusedMatMul} from './ops/fused-mat-mul.js';
+export type {FusedMatMulArgs} from './ops/fused-mat-mul.js';
+
 // Array-level rounding and storage
 export {roundArray} from './rounding/round-array.js';
 export type {RoundingOptions} from './rounding/round-array.js';

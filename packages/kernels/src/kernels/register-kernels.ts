@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type {KernelConfig} from '@tensorflow/tfjs';
 import {installOverrides} from '../native/overrides.js';
+import {fusedMatMulGradConfig} from '../ops/fused-mat-mul.js';
 import {quantizeGradConfig} from '../ops/quantize-grad.js';
 import {cpuKernelConfigs} from './cpu/index.js';
 import {GENERIC_BACKENDS, genericKernelConfigs} from './generic/index.js';
@@ -99,6 +100,7 @@ export function registerAmpKernels(): void {
     ...GENERIC_BACKENDS,
   ]);
   for (const backendName of backends) ensureAmpKernels(backendName);
-  if (tf.getGradient(quantizeGradConfig.kernelName) == null)
-    tf.registerGradient(quantizeGradConfig);
+  for (const grad of [quantizeGradConfig, fusedMatMulGradConfig]) {
+    if (tf.getGradient(grad.kernelName) == null) tf.registerGradient(grad);
+  }
 }

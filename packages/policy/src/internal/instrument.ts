@@ -95,11 +95,22 @@ export function patchCall(
         // The compute-format context lets native half-precision kernels (tfjs-node) run the
         // layer's matrix work in the format; elsewhere it changes nothing and the cast points
         // above and below are the emulation.
-        let outputs = withComputeFormat(format, () =>
-          original.call(layer, castInputs as tf.Tensor | tf.Tensor[], kwargs),
-        );
-        if (swapped) {
-          owner.activation = activation;
+        // Layers get one tensor, or (from a Sequential) an array holding it.
+        const input = Array.isArray(castInputs)
+          ? castInputs.length === 1
+            ? (castInputs[0] as tf.Tensor)
+            : null
+          : (castInputs as tf.Tensor);
+        let viaDense = false;
+        let outputs = withComputeFormat(format, () => {
+          const dense = shortcut?.dense != null && input != null ? shortcut.dense(input) : null;
+          viaDense = dense != null;
+          return dense ?? original.call(layer, castInputs as tf.Tensor | tf.Tensor[], kwargs);
+        });
+        owner.activation = activation;
+        if (viaDense) {
+          if (shortcut!.denseKeepsRounding) markFloatTensors(outputs, format);
+        } else if (swapped) {
           outputs = shortcut.activationAfter!.apply(outputs as tf.Tensor);
           if (shortcut.keepsRounding) markFloatTensors(outputs, format);
         }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type {FormatName} from '@tfjs-amp/kernels';
+import {type FormatName, fusedMatMul} from '@tfjs-amp/kernels';
 import {layerExecution} from './execution.js';
 import type {Layer} from './layer-walk.js';
 
@@ -37,6 +37,13 @@ export interface NativeShortcut {
   readonly activationAfter: {apply(x: tf.Tensor): tf.Tensor} | null;
   /** Whether the output of `activationAfter` on a rounded input is rounded (relu, relu6). */
   readonly keepsRounding: boolean;
+  /**
+   * For a Dense layer: its whole call as one fused kernel (product, bias, relu) with only the
+   * gradients the tape needs, for a rank-2 input; null to run the layer's own call.
+   */
+  readonly dense: ((x: tf.Tensor) => tf.Tensor | null) | null;
+  /** Whether {@link dense}'s output is rounded (relu or linear: the fused epilogue's own). */
+  readonly denseKeepsRounding: boolean;
 }
 
 /**
@@ -63,7 +70,31 @@ export function nativeShortcut(layer: Layer, format: FormatName): NativeShortcut
     nativeWeights,
     activationAfter: swap ? activation : null,
     keepsRounding: swap && VALUE_SELECTING_ACTIVATIONS.has(activation.getClassName()),
+    dense: layer.getClassName() === 'Dense' ? (x) => denseCall(layer, x, activation) : null,
+    denseKeepsRounding:
+      activation == null || ['linear', 'relu'].includes(activation.getClassName()),
   };
+}
+
+/**
+ * A Dense layer's call, `activation(x · kernel + bias)`, through `fusedMatMul` from
+ * @tfjs-amp/kernels: while a tape records, tfjs's own Dense splits relu off the fused op, and
+ * differentiates the fused op with a closure that also computes the gradient of the model's input
+ * data. Relu is fused; another activation is applied after. Null for inputs of rank other than 2
+ * (the layer's own call reshapes those).
+ */
+function denseCall(layer: Layer, x: tf.Tensor, activation: Activation | null): tf.Tensor | null {
+  if (x.rank !== 2 || x.dtype !== 'float32') return null;
+  const dense = layer as unknown as {kernel: LayerVariable; bias: LayerVariable | null};
+  const name = activation?.getClassName() ?? 'linear';
+  const fused = name === 'relu' ? 'relu' : 'linear';
+  const y = fusedMatMul({
+    a: x as tf.Tensor2D,
+    b: dense.kernel.read() as tf.Tensor2D,
+    bias: dense.bias?.read() as tf.Tensor1D | undefined,
+    activation: fused,
+  });
+  return name === fused || activation == null ? y : activation.apply(y);
 }
 
 interface Activation {

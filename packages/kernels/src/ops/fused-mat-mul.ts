@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import {_FusedMatMul, type GradConfig, type NamedAttrMap, type Tensor} from '@tensorflow/tfjs';
+import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
+import {ensureAmpKernels} from '../kernels/register-kernels.js';
+
+/** Activations {@link fusedMatMul} fuses (forward and backward). */
+export const FUSED_MAT_MUL_ACTIVATIONS: readonly string[] = Object.freeze(['linear', 'relu']);
+
+/** Arguments of {@link fusedMatMul}. */
+export interface FusedMatMulArgs {
+  /** `[m, k]` float32. */
+  a: tf.Tensor2D;
+  /** `[k, n]` float32. */
+  b: tf.Tensor2D;
+  /** `[n]` float32, or none. */
+  bias?: tf.Tensor1D;
+  /** `linear` (default) or `relu`. */
+  activation?: 'linear' | 'relu';
+}
+
+/**
+ * `activation(a · b + bias)` as one `_FusedMatMul` kernel, also while a gradient tape records:
+ * tfjs's `tf.fused.matMul` splits a relu off into separate ops there, and differentiates a linear
+ * one with a closure that computes every input's gradient. This runs the kernel itself, with a
+ * registered gradient that computes only the gradients the tape needs (not the one of a model's
+ * input data). Inside `withComputeFormat` on tfjs-node the whole of it (product, bias, relu) runs
+ * in the format natively, and its gradients follow. Same values as `tf.fused.matMul` elsewhere.
+ * @throws TypeError for non-float32 or wrongly shaped inputs or an unknown activation.
+ * @example
+ * const y = fusedMatMul({a: x, b: kernel, bias, activation: 'relu'}); // a Dense layer
+ */
+export function fusedMatMul({a, b, bias, activation = 'linear'}: FusedMatMulArgs): tf.Tensor2D {
+  for (const [name, t, rank] of [
+    ['a', a, 2],
+    ['b', b, 2],
+    ['bias', bias, 1],
+  ] as const) {
+    if (t == null && name === 'bias') continue;
+    if (!(t instanceof tf.Tensor) || t.dtype !== 'float32' || t.rank !== rank) {
+      throw wrongType('fusedMatMul', name, `a float32 tensor of rank ${rank}`, describeValue(t));
+    }
+  }
+  if (a.shape[1] !== b.shape[0] || (bias != null && bias.shape[0] !== b.shape[1])) {
+    throw new TypeError(
+      `fusedMatMul: shapes do not fit: a [${a.shape}], b [${b.shape}]` +
+        `${bias == null ? '' : `, bias [${bias.shape}]`}; want [m, k], [k, n], [n].`,
+    );
+  }
+  if (!FUSED_MAT_MUL_ACTIVATIONS.includes(activation)) {
+    throw invalidChoice('fusedMatMul', 'activation', activation, FUSED_MAT_MUL_ACTIVATIONS);
+  }
+  ensureAmpKernels(tf.getBackend());
+  return tf.tidy(() => {
+    // The kernels take batched operands, as tfjs's own fused op passes them.
+    const a3 = tf.reshape(a, [1, ...a.shape]);
+    const b3 = tf.reshape(b, [1, ...b.shape]);
+    const inputs: Record<string, Tensor> = {a: a3, b: b3};
+    if (bias != null) inputs.bias = bias;
+    const attrs = {transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2};
+    const y = tf
+      .engine()
+      .runKernel(_FusedMatMul, inputs, attrs as unknown as NamedAttrMap) as tf.Tensor3D;
+    return tf.reshape(y, [a.shape[0], b.shape[1]]);
+  });
+}
+
+/**
+ * The gradient of `_FusedMatMul` when it is run as a kernel (by {@link fusedMatMul}; tfjs's
+ * `tf.fused.matMul` differentiates its own closure instead). Each input's gradient is a thunk,
+ * so the tape computes only those it needs.
+ */
+export const fusedMatMulGradConfig: GradConfig = {
+  kernelName: _FusedMatMul,
+  inputsToSave: ['a', 'b'],
+  outputsToSave: [true],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const [a, b, y] = saved as [Tensor, Tensor, Tensor];
+    const {transposeA, transposeB, activation} = attrs as unknown as {
+      transposeA: boolean;
+      transposeB: boolean;
+      activation?: string;
+    };
+    const g = dy as Tensor;
+    // Once for all three gradients (the engine's backward scope disposes it), so a native kernel
+    // casts it once too.
+    const act = activation == null || activation === 'linear' ? g : tf.mul(g, tf.step(y as Tensor));
+    const dyAct = () => act;
+    const grads: Record<string, () => Tensor> = {
+      a: () =>
+        transposeA
+          ? tf.matMul(b as tf.Tensor3D, dyAct() as tf.Tensor3D, transposeB, true)
+          : tf.matMul(dyAct() as tf.Tensor3D, b as tf.Tensor3D, false, !transposeB),
+      b: () =>
+        transposeB
+          ? tf.matMul(dyAct() as tf.Tensor3D, a as tf.Tensor3D, true, transposeA)
+          : tf.matMul(a as tf.Tensor3D, dyAct() as tf.Tensor3D, !transposeA, false),
+    };
+    // A bias is `[n]` (fusedMatMul checks it): its gradient sums over every other axis. The
+    // engine asks for it only when the kernel had one.
+    grads.bias = () => {
+      const d = dyAct();
+      const n = d.shape[d.rank - 1]!;
+      return tf.sum(tf.reshape(d, [-1, n]), 0);
+    };
+    return grads;
+  },
+};
