@@ -34,6 +34,29 @@ export interface LossScaleEvent {
   readonly gradNorm?: number;
 }
 
+/**
+ * The whole state of a LossScaleOptimizer as plain values, from `readState()` (which reads it
+ * from the device without blocking in `'device'` mode).
+ */
+export interface LossScaleState {
+  /** Scale the next step multiplies the loss by. */
+  readonly lossScale: number;
+  /** Consecutive clean steps since the last overflow or growth. */
+  readonly goodSteps: number;
+  /** Overflows still tolerated before the next back-off. */
+  readonly hysteresisLeft: number;
+  /** Consecutive skipped steps; 0 after an applied step. */
+  readonly overflowCount: number;
+  /** Skipped steps in total. */
+  readonly skippedSteps: number;
+  /** Whether the last step was skipped. */
+  readonly lastStepSkipped: boolean;
+  /** Steps taken, skipped ones included. */
+  readonly iterations: number;
+  /** Steps the inner optimizer applied (its `iterations`). */
+  readonly appliedSteps: number;
+}
+
 /** A listener of {@link LossScaleEvent}s. */
 export type LossScaleListener = (event: LossScaleEvent) => void;
 

@@ -9,17 +9,22 @@ export {LossScaleOptimizer} from './loss-scale-optimizer.js';
 export {
   DEFAULT_LOSS_SCALE_OPTIONS,
   FLOAT32_MAX,
+  LOSS_SCALE_MODES,
   LOSS_SCALE_OPTION_NAMES,
   resolveLossScaleOptions,
 } from './options.js';
-export type {LossScaleOptions, ResolvedLossScaleOptions} from './options.js';
+export type {LossScaleMode, LossScaleOptions, ResolvedLossScaleOptions} from './options.js';
+export {DEVICE_MODE_BACKENDS, stepModeFor} from './step-mode.js';
+export type {StepMode} from './step-mode.js';
 
 // Scale rule (plain numbers)
 export {initialScaleState, nextScale} from './scale-rule.js';
+export {COUNTER_INDEX, nextScaleOnDevice} from './scale-rule-on-device.js';
+export type {DeviceScaleState} from './scale-rule-on-device.js';
 export type {ScaleChange, ScaleRuleOptions, ScaleState, ScaleUpdate} from './scale-rule.js';
 
 // Events and step phases
-export type {LossScaleEvent, LossScaleListener} from './events.js';
+export type {LossScaleEvent, LossScaleListener, LossScaleState} from './events.js';
 export type {StepPhase} from './step-phase.js';
 
 // Serialization

@@ -19,78 +19,83 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+const MODES = ['sync', 'device'] as const;
+
 describe('LossScaleOptimizer', () => {
   describeBackends(['cpu', 'wasm'], () => {
-    for (const name of ['adam', 'rmsprop', 'momentum']) {
-      it(`skips an overflowing step leaving variables, ${name} slots and iterations bit-identical`, async () => {
-        const p = makeProblem();
-        const opt = new LossScaleOptimizer(OPTIMIZERS[name]!(), {initialScale: 2 ** 10});
-        tf.dispose([opt.minimize(p.loss, true)!, opt.minimize(p.loss, true)!]);
-        const before = await snapshot(p.vars, opt);
-        expect(before.weights.values.some((v) => v.some((x) => x !== 0))).toBe(true);
-        await expectNoLeaks(() => {
-          const cost = opt.minimize(p.badLoss, true)!;
-          expect(cost.dataSync()[0]).toBe(Number.POSITIVE_INFINITY);
-          cost.dispose();
+    for (const mode of MODES)
+      for (const name of ['adam', 'rmsprop', 'momentum', 'adagrad', 'adadelta', 'sgd']) {
+        it(`skips an overflowing step leaving variables, ${name} slots and iterations bit-identical ('${mode}')`, async () => {
+          const p = makeProblem();
+          const opt = new LossScaleOptimizer(OPTIMIZERS[name]!(), {initialScale: 2 ** 10, mode});
+          tf.dispose([opt.minimize(p.loss, true)!, opt.minimize(p.loss, true)!]);
+          const before = await snapshot(p.vars, opt);
+          expect(before.weights.values.some((v) => v.some((x) => x !== 0))).toBe(true);
+          await expectNoLeaks(() => {
+            const cost = opt.minimize(p.badLoss, true)!;
+            expect(cost.dataSync()[0]).toBe(Number.POSITIVE_INFINITY);
+            cost.dispose();
+          });
+          const after = await snapshot(p.vars, opt);
+          expectSameSnapshot(
+            {...after, weights: stateless(after.weights)},
+            {...before, weights: stateless(before.weights)},
+          );
+          expect(opt.lastStepSkipped).toBe(true);
+          expect(opt.skippedSteps).toBe(1);
+          expect(opt.lossScale).toBe(2 ** 9);
+          expect(opt.iterations).toBe(3);
+          expect(opt.innerOptimizer.iterations).toBe(2);
+          // The next clean step is applied again.
+          opt.minimize(p.loss);
+          expect(opt.innerOptimizer.iterations).toBe(3);
+          expect(opt.lastStepSkipped).toBe(false);
+          opt.dispose();
+          p.dispose();
         });
-        const after = await snapshot(p.vars, opt);
-        expectSameSnapshot(
-          {...after, weights: stateless(after.weights)},
-          {...before, weights: stateless(before.weights)},
-        );
-        expect(opt.lastStepSkipped).toBe(true);
-        expect(opt.skippedSteps).toBe(1);
-        expect(opt.lossScale).toBe(2 ** 9);
-        expect(opt.iterations).toBe(3);
-        expect(opt.innerOptimizer.iterations).toBe(2);
-        // The next clean step is applied again.
-        opt.minimize(p.loss);
-        expect(opt.innerOptimizer.iterations).toBe(3);
-        expect(opt.lastStepSkipped).toBe(false);
-        opt.dispose();
+      }
+
+    for (const mode of MODES)
+      for (const name of Object.keys(OPTIMIZERS)) {
+        it(`trains bit-for-bit like ${name} alone when nothing overflows ('${mode}')`, async () => {
+          const a = makeProblem();
+          const b = makeProblem();
+          const plain = OPTIMIZERS[name]!();
+          const wrapped = new LossScaleOptimizer(OPTIMIZERS[name]!(), {mode});
+          for (let i = 0; i < 4; i++) {
+            const la = plain.minimize(a.loss, true)!;
+            const lb = wrapped.minimize(b.loss, true)!;
+            expectBitsEqual(valuesOf(lb), valuesOf(la), `${name} loss at step ${i}`);
+            tf.dispose([la, lb]);
+          }
+          expect(wrapped.skippedSteps).toBe(0);
+          expectSameSnapshot(
+            await snapshot(b.vars, wrapped).then((s) => ({...s, weights: stateless(s.weights)})),
+            await snapshot(a.vars, plain),
+          );
+          plain.dispose();
+          wrapped.dispose();
+          a.dispose();
+          b.dispose();
+        });
+      }
+
+    for (const mode of MODES)
+      it(`leaks no tensor in minimize, applied or skipped, with or without clipping ('${mode}')`, async () => {
+        const p = makeProblem();
+        for (const options of [{}, {globalClipNorm: 0.5, clipValue: 1, reportGradNorm: true}]) {
+          const opt = new LossScaleOptimizer(tf.train.adam(0.01), {...options, mode});
+          opt.minimize(p.loss); // creates the slots
+          await expectNoLeaks(() => {
+            opt.minimize(p.loss);
+            opt.minimize(p.badLoss);
+            opt.minimize(p.loss, false, p.vars);
+            tf.dispose(opt.minimize(p.loss, true, p.vars)!);
+          });
+          opt.dispose();
+        }
         p.dispose();
       });
-    }
-
-    for (const name of Object.keys(OPTIMIZERS)) {
-      it(`trains bit-for-bit like ${name} alone when nothing overflows`, async () => {
-        const a = makeProblem();
-        const b = makeProblem();
-        const plain = OPTIMIZERS[name]!();
-        const wrapped = new LossScaleOptimizer(OPTIMIZERS[name]!());
-        for (let i = 0; i < 4; i++) {
-          const la = plain.minimize(a.loss, true)!;
-          const lb = wrapped.minimize(b.loss, true)!;
-          expectBitsEqual(valuesOf(lb), valuesOf(la), `${name} loss at step ${i}`);
-          tf.dispose([la, lb]);
-        }
-        expect(wrapped.skippedSteps).toBe(0);
-        expectSameSnapshot(
-          await snapshot(b.vars, wrapped).then((s) => ({...s, weights: stateless(s.weights)})),
-          await snapshot(a.vars, plain),
-        );
-        plain.dispose();
-        wrapped.dispose();
-        a.dispose();
-        b.dispose();
-      });
-    }
-
-    it('leaks no tensor in minimize, applied or skipped, with or without clipping', async () => {
-      const p = makeProblem();
-      for (const options of [{}, {globalClipNorm: 0.5, clipValue: 1, reportGradNorm: true}]) {
-        const opt = new LossScaleOptimizer(tf.train.adam(0.01), options);
-        opt.minimize(p.loss); // creates the slots
-        await expectNoLeaks(() => {
-          opt.minimize(p.loss);
-          opt.minimize(p.badLoss);
-          opt.minimize(p.loss, false, p.vars);
-          tf.dispose(opt.minimize(p.loss, true, p.vars)!);
-        });
-        opt.dispose();
-      }
-      p.dispose();
-    });
   });
 
   describe('on cpu', () => {

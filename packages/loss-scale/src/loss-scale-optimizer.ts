@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type {NamedTensorMap, Scalar, Tensor, Variable} from '@tensorflow/tfjs';
 import {FusedOptimizer, fuseOptimizer} from '@tfjs-amp/optimizers';
-import {type LossScaleEvent, type LossScaleListener, ListenerSet} from './events.js';
+import {applyWhereFinite} from './apply-where-finite.js';
+import {
+  type LossScaleEvent,
+  type LossScaleListener,
+  type LossScaleState,
+  ListenerSet,
+} from './events.js';
+import {DeviceState, type StateNumbers, type StepRecord} from './internal/device-state.js';
 import {describeValue, warnOnce, wrongType} from './internal/errors.js';
 import type {NamedTensor} from './internal/types.js';
 import {
@@ -9,15 +16,22 @@ import {
   type ResolvedLossScaleOptions,
   resolveLossScaleOptions,
 } from './options.js';
-import {initialScaleState, nextScale, type ScaleState} from './scale-rule.js';
+import {initialScaleState, nextScale, type ScaleChange, type ScaleState} from './scale-rule.js';
+import {nextScaleOnDevice} from './scale-rule-on-device.js';
 import {
   deserializeOptimizer,
   serializeOptimizer,
   splitStateWeights,
   stateToWeights,
 } from './serialization.js';
+import {type StepMode, stepModeFor} from './step-mode.js';
 import {checkPhase, type StepPhase} from './step-phase.js';
-import {type UnscaleResult, unscaleAndCheck} from './unscale-and-check.js';
+import {
+  type DeviceUnscaleResult,
+  type UnscaleResult,
+  unscaleAndCheck,
+  unscaleAndCheckOnDevice,
+} from './unscale-and-check.js';
 
 type Gradients = NamedTensorMap | NamedTensor[];
 
@@ -46,7 +60,16 @@ let instances = 0;
  * `scaleLoss` (inside `computeGradients`' f) → `computeGradients` → `unscaleGradients` →
  * `applyGradients`.
  *
- * State is kept in plain JS numbers, readable at no cost: {@link lossScale}, {@link goodSteps},
+ * **Sync-free steps** (option `mode`, {@link stepMode}): in `'device'` mode, the default on webgl,
+ * webgpu and tfjs-node on a GPU, a step reads nothing back. The check, the skip, the scale update
+ * and the clipping stay on the device: the inner optimizer's update is computed every step and
+ * each variable and slot it assigned is set to `where(finite, new, old)` (Keras 3's `ops.cond`),
+ * and the scale and counters are tensors. The state getters then cost one read each time a step
+ * ran since the last read (do not call them per step there); {@link readState} reads without
+ * blocking; `onUpdate` events of the steps since the last read are delivered at that read.
+ *
+ * In `'sync'` mode (default on cpu, wasm, tfjs-node on the CPU), state is kept in plain JS
+ * numbers, readable at no cost: {@link lossScale}, {@link goodSteps},
  * {@link overflowCount}, {@link skippedSteps}, {@link lastStepSkipped}, `iterations` (every step,
  * skipped ones included; `innerOptimizer.iterations` counts applied steps only).
  * `getWeights()`/`setWeights()` carry it beside the inner optimizer's weights, so
@@ -91,6 +114,13 @@ export class LossScaleOptimizer extends tf.Optimizer {
   private readonly listeners = new ListenerSet<LossScaleEvent>();
   private stateTensors: Tensor[] = [];
   private readonly instanceId = ++instances;
+  /** `'device'` mode's state tensors; null in `'sync'` mode. */
+  private readonly device: DeviceState | null;
+  /** The device state's version the JS numbers were last read at. */
+  private syncedVersion = 0;
+  /** `'device'` custom loop: the decision and norm of the unscaled step (kept tensors). */
+  private stepFiniteT: Scalar | null = null;
+  private stepNormT: Scalar | undefined;
 
   constructor(inner: tf.Optimizer, options: LossScaleOptions = {}) {
     super();
@@ -113,39 +143,140 @@ export class LossScaleOptimizer extends tf.Optimizer {
     }
     this.options = resolveLossScaleOptions(options);
     this.innerOptimizer = inner;
+    this.stepMode = stepModeFor(this.options);
+    // The fused ops update TensorFlow variables in place, which a select cannot undo: 'device'
+    // mode applies through the inner optimizer (tfjs's own update).
     this.stepper =
-      this.options.fused && !(inner instanceof FusedOptimizer) ? fuseOptimizer(inner) : inner;
+      this.stepMode === 'sync' && this.options.fused && !(inner instanceof FusedOptimizer)
+        ? fuseOptimizer(inner)
+        : inner;
     this.scale = initialScaleState(this.options);
     this.iterations_ = 0;
+    this.device =
+      this.stepMode === 'device' ? new DeviceState(this.stateNumbers(inner.iterations)) : null;
   }
 
-  /** Scale the next step multiplies the loss by (a float32 value). */
+  /**
+   * The mode steps run in: `'sync'` (one read back per step) or `'device'` (none), decided at
+   * construction from the `mode` option and, for `'auto'`, the backend active then (see
+   * {@link LossScaleOptions.mode}).
+   */
+  readonly stepMode: StepMode;
+
+  private stateNumbers(appliedSteps: number): StateNumbers {
+    return {
+      lossScale: this.scale.lossScale,
+      goodSteps: this.scale.goodSteps,
+      hysteresisLeft: this.scale.hysteresisLeft,
+      overflowCount: this.overflowCount_,
+      skippedSteps: this.skippedSteps_,
+      lastStepSkipped: this.lastStepSkipped_,
+      appliedSteps,
+    };
+  }
+
+  /** Takes numbers read from the device as the state; the inner optimizer's count is fixed up. */
+  private takeNumbers(n: StateNumbers): void {
+    this.scale = {lossScale: n.lossScale, goodSteps: n.goodSteps, hysteresisLeft: n.hysteresisLeft};
+    this.overflowCount_ = n.overflowCount;
+    this.skippedSteps_ = n.skippedSteps;
+    this.lastStepSkipped_ = n.lastStepSkipped;
+    // The inner optimizer counted every step it computed, skipped ones too; the device knows.
+    (this.innerOptimizer as unknown as {iterations_: number}).iterations_ = n.appliedSteps;
+    if (n.lastStepSkipped && (!this.options.dynamic || n.lossScale <= this.options.minScale)) {
+      warnOnce(
+        `loss-scale-stuck-${this.instanceId}`,
+        `LossScaleOptimizer: the last step (of ${this.iterations}) overflowed with the loss scale at ` +
+          `its floor (${n.lossScale}${this.options.dynamic ? ', minScale' : ', fixed'}); it was skipped ` +
+          `(${n.skippedSteps} skipped in all). Gradients that are not finite at this scale point at ` +
+          'NaN/Inf in the inputs, labels or loss, or a learning rate that diverged.',
+      );
+    }
+  }
+
+  /** In 'device' mode, reads the state (and delivers pending events) when a step ran since. */
+  private syncState(): void {
+    const device = this.device;
+    if (device == null) return;
+    if (device.version === this.syncedVersion && device.pendingSteps === 0) return;
+    const version = device.version;
+    const {numbers, records} = device.readSync();
+    this.takeNumbers(numbers);
+    this.syncedVersion = version;
+    this.emitRecords(records);
+  }
+
+  private async syncStateAsync(): Promise<void> {
+    const device = this.device;
+    if (device == null) return;
+    if (device.version === this.syncedVersion && device.pendingSteps === 0) return;
+    const version = device.version;
+    const {numbers, records, current} = await device.read();
+    if (current) {
+      this.takeNumbers(numbers);
+      this.syncedVersion = version;
+    }
+    this.emitRecords(records);
+  }
+
+  /**
+   * The whole state as plain numbers, without blocking: in `'device'` mode one asynchronous read
+   * (which also delivers the `onUpdate` events of the steps since the last read); in `'sync'`
+   * mode it is already known. Use it at epoch end or wherever a number is needed, instead of the
+   * getters, which block on a read in `'device'` mode.
+   * @example
+   * const {lossScale, skippedSteps} = await optimizer.readState();
+   */
+  async readState(): Promise<LossScaleState> {
+    await this.syncStateAsync();
+    return {
+      lossScale: this.scale.lossScale,
+      goodSteps: this.scale.goodSteps,
+      hysteresisLeft: this.scale.hysteresisLeft,
+      overflowCount: this.overflowCount_,
+      skippedSteps: this.skippedSteps_,
+      lastStepSkipped: this.lastStepSkipped_,
+      iterations: this.iterations,
+      appliedSteps: this.innerOptimizer.iterations,
+    };
+  }
+
+  /**
+   * Scale the next step multiplies the loss by (a float32 value). Like every state getter, free in
+   * `'sync'` mode and one blocking read in `'device'` mode when a step ran since the last read.
+   */
   get lossScale(): number {
+    this.syncState();
     return this.scale.lossScale;
   }
 
   /** Consecutive clean steps since the last overflow or growth. */
   get goodSteps(): number {
+    this.syncState();
     return this.scale.goodSteps;
   }
 
   /** Consecutive skipped (overflowing) steps; 0 after an applied step. */
   get overflowCount(): number {
+    this.syncState();
     return this.overflowCount_;
   }
 
   /** Skipped steps in total. */
   get skippedSteps(): number {
+    this.syncState();
     return this.skippedSteps_;
   }
 
   /** Whether the last step was skipped. */
   get lastStepSkipped(): boolean {
+    this.syncState();
     return this.lastStepSkipped_;
   }
 
   /** Overflows still tolerated before the next back-off (see `hysteresis`). */
   get hysteresisLeft(): number {
+    this.syncState();
     return this.scale.hysteresisLeft;
   }
 
@@ -230,7 +361,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
     if (!(loss instanceof tf.Tensor)) {
       throw wrongType('LossScaleOptimizer.scaleLoss', 'loss', 'a tf.Tensor', describeValue(loss));
     }
-    const scaled = tf.mul(loss, this.scale.lossScale) as T;
+    const scaled = tf.mul(loss, this.device?.current.lossScale ?? this.scale.lossScale) as T;
     if (this.phase === 'ready') {
       this.phase = 'scaled';
       this.stepScale = this.scale.lossScale;
@@ -261,6 +392,17 @@ export class LossScaleOptimizer extends tf.Optimizer {
   unscaleGradients(grads: Gradients): Gradients {
     checkPhase('unscaleGradients', this.phase);
     const {names, tensors} = listGradients(grads, 'unscaleGradients');
+    if (this.device != null) {
+      const onDevice = unscaleAndCheckOnDevice(
+        tensors,
+        this.device.current.lossScale,
+        this.options,
+      );
+      this.stepFiniteT = tf.keep(onDevice.isFinite);
+      this.stepNormT = onDevice.gradNormSquared && tf.keep(onDevice.gradNormSquared);
+      this.phase = 'unscaled';
+      return packGradients(Array.isArray(grads), names, onDevice.grads);
+    }
     const result = unscaleAndCheck(tensors, this.stepScale, this.options);
     this.stepFinite = result.isFinite;
     this.stepGradNorm = result.gradNorm;
@@ -276,6 +418,17 @@ export class LossScaleOptimizer extends tf.Optimizer {
    */
   override applyGradients(variableGradients: Gradients): void {
     checkPhase('applyGradients', this.phase);
+    if (this.device != null) {
+      const finite = this.stepFiniteT!;
+      try {
+        applyWhereFinite(() => this.stepper.applyGradients(variableGradients), finite);
+        this.phase = 'ready';
+        this.finishDeviceStep(finite, this.stepNormT);
+      } finally {
+        this.dropDeviceStep();
+      }
+      return;
+    }
     const overflowed = !this.stepFinite;
     if (!overflowed) this.stepper.applyGradients(variableGradients);
     this.phase = 'ready';
@@ -286,16 +439,25 @@ export class LossScaleOptimizer extends tf.Optimizer {
   cancelStep(): void {
     this.phase = 'ready';
     this.stepGradNorm = undefined;
+    this.dropDeviceStep();
+  }
+
+  private dropDeviceStep(): void {
+    tf.dispose([this.stepFiniteT, this.stepNormT].filter((t): t is Scalar => t != null));
+    this.stepFiniteT = null;
+    this.stepNormT = undefined;
   }
 
   /**
    * One whole step: scales the loss returned by `f`, computes, unscales, checks and clips the
    * gradients, applies them or skips the step, updates the scale. Returns the unscaled loss when
-   * `returnCost` (what `model.fit` logs). One device read per step.
+   * `returnCost` (what `model.fit` logs). One device read per step in `'sync'` mode, none in
+   * `'device'` mode.
    * @throws Error when a custom-loop step is in progress.
    */
   override minimize(f: () => Scalar, returnCost = false, varList?: Variable[]): Scalar | null {
     checkPhase('minimize', this.phase);
+    if (this.device != null) return this.minimizeOnDevice(this.device, f, returnCost, varList);
     const stepScale = this.scale.lossScale;
     const {loss, grads} = this.scaledGradients(f, stepScale, varList);
     let result: UnscaleResult;
@@ -329,10 +491,79 @@ export class LossScaleOptimizer extends tf.Optimizer {
     return null;
   }
 
+  /** {@link minimize} in 'device' mode: nothing is read back. */
+  private minimizeOnDevice(
+    device: DeviceState,
+    f: () => Scalar,
+    returnCost: boolean,
+    varList: Variable[] | undefined,
+  ): Scalar | null {
+    const stepScale = device.current.lossScale;
+    const {loss, grads} = this.scaledGradients(f, stepScale, varList);
+    try {
+      const names = varList != null ? varList.map((v) => v.name) : Object.keys(grads);
+      let result: DeviceUnscaleResult;
+      try {
+        result = unscaleAndCheckOnDevice(
+          names.map((name) => grads[name] ?? null),
+          stepScale,
+          this.options,
+        );
+      } finally {
+        tf.dispose(grads);
+      }
+      try {
+        const unscaled = packGradients(varList != null, names, result.grads);
+        applyWhereFinite(() => this.stepper.applyGradients(unscaled), result.isFinite);
+        this.finishDeviceStep(result.isFinite, result.gradNormSquared);
+      } finally {
+        tf.dispose([
+          ...result.grads.filter((g): g is Tensor => g != null),
+          result.isFinite,
+          ...(result.gradNormSquared ? [result.gradNormSquared] : []),
+        ]);
+      }
+    } catch (err) {
+      loss.dispose();
+      throw err;
+    }
+    if (returnCost) return loss;
+    loss.dispose();
+    return null;
+  }
+
+  /** Moves the device state past one step (scale rule, counters, event record); reads nothing. */
+  private finishDeviceStep(finite: Scalar, gradNormSquared: Scalar | undefined): void {
+    const device = this.device!;
+    const before = device.current;
+    const next = tf.tidy(() => {
+      const {lossScale, counters} = nextScaleOnDevice(before, finite, this.options);
+      return {lossScale, counters};
+    });
+    const step = this.iterations;
+    device.advance(next, step, before.lossScale, gradNormSquared, this.listeners.size > 0);
+    this.incrementIterations();
+  }
+
+  /** Delivers the events of steps read back from the device, in order. */
+  private emitRecords(records: StepRecord[]): void {
+    for (const r of records) {
+      this.emitStep(
+        r.step,
+        r.stepScale,
+        r.after,
+        r.after.lastStepSkipped,
+        r.after.overflowCount,
+        r.after.skippedSteps,
+        r.gradNorm,
+      );
+    }
+  }
+
   /** Runs `f` under the inner optimizer's computeGradients with the loss scaled; keeps the plain loss. */
   private scaledGradients(
     f: () => Scalar,
-    stepScale: number,
+    stepScale: number | Scalar,
     varList: Variable[] | undefined,
   ): {loss: Scalar; grads: NamedTensorMap} {
     let loss: Scalar | null = null;
@@ -386,13 +617,33 @@ export class LossScaleOptimizer extends tf.Optimizer {
     const step = this.iterations;
     this.incrementIterations();
     this.stepGradNorm = undefined;
-    const stuck =
-      overflowed && (!this.options.dynamic || before.lossScale <= this.options.minScale);
+    this.emitStep(
+      step,
+      stepScale,
+      update,
+      overflowed,
+      this.overflowCount_,
+      this.skippedSteps_,
+      gradNorm,
+    );
+  }
+
+  /** Warns when stuck at the floor and notifies listeners of one step. */
+  private emitStep(
+    step: number,
+    stepScale: number,
+    after: ScaleState,
+    overflowed: boolean,
+    overflowCount: number,
+    skippedSteps: number,
+    gradNorm: number | undefined,
+  ): void {
+    const stuck = overflowed && (!this.options.dynamic || stepScale <= this.options.minScale);
     if (stuck) {
       warnOnce(
         `loss-scale-stuck-${this.instanceId}`,
         `LossScaleOptimizer: step ${step} overflowed with the loss scale at its floor ` +
-          `(${before.lossScale}${this.options.dynamic ? ', minScale' : ', fixed'}); the step was skipped. ` +
+          `(${stepScale}${this.options.dynamic ? ', minScale' : ', fixed'}); the step was skipped. ` +
           'Gradients that are not finite at this scale point at NaN/Inf in the inputs, labels or ' +
           'loss, or a learning rate that diverged; onUpdate() events report each such step ' +
           '(stuckAtMinScale).',
@@ -401,12 +652,12 @@ export class LossScaleOptimizer extends tf.Optimizer {
     const event: LossScaleEvent = {
       step,
       stepScale,
-      lossScale: update.lossScale,
-      scaleChange: update.change,
+      lossScale: after.lossScale,
+      scaleChange: changeOf(stepScale, after.lossScale),
       skipped: overflowed,
-      goodSteps: update.goodSteps,
-      overflowCount: this.overflowCount_,
-      skippedSteps: this.skippedSteps_,
+      goodSteps: after.goodSteps,
+      overflowCount,
+      skippedSteps,
       stuckAtMinScale: stuck,
       ...(gradNorm === undefined ? {} : {gradNorm}),
     };
@@ -419,6 +670,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
    * they are freed by the next getWeights() or dispose().
    */
   override async getWeights(): Promise<NamedTensor[]> {
+    await this.syncStateAsync();
     const inner = await this.stepper.getWeights();
     tf.dispose(this.stateTensors);
     const own = stateToWeights({
@@ -444,8 +696,13 @@ export class LossScaleOptimizer extends tf.Optimizer {
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     checkPhase('setWeights', this.phase);
     const {state, inner} = await splitStateWeights(weightValues);
+    await this.syncStateAsync();
     await this.stepper.setWeights(inner);
-    if (state == null) return;
+    if (state == null) {
+      this.device?.reset(this.stateNumbers(this.innerOptimizer.iterations));
+      if (this.device) this.syncedVersion = this.device.version;
+      return;
+    }
     this.scale = {
       lossScale: state.lossScale,
       goodSteps: state.goodSteps,
@@ -455,6 +712,10 @@ export class LossScaleOptimizer extends tf.Optimizer {
     this.skippedSteps_ = state.skippedSteps;
     this.lastStepSkipped_ = state.lastStepSkipped;
     this.iterations_ = state.iterations;
+    if (this.device != null) {
+      this.device.reset(this.stateNumbers(this.innerOptimizer.iterations));
+      this.syncedVersion = this.device.version;
+    }
   }
 
   /** The inner optimizer's `{className, config}` and every option, for `fromConfig`. */
@@ -475,6 +736,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
       clipValue: o.clipValue,
       reportGradNorm: o.reportGradNorm,
       fused: o.fused,
+      mode: o.mode,
     };
   }
 
@@ -498,6 +760,8 @@ export class LossScaleOptimizer extends tf.Optimizer {
    * the state tensors of the last getWeights().
    */
   override dispose(): void {
+    this.dropDeviceStep();
+    this.device?.dispose();
     this.stepper.dispose();
     tf.dispose(this.stateTensors);
     this.stateTensors = [];
@@ -542,4 +806,9 @@ function packGradients(asArray: boolean, names: string[], tensors: (Tensor | nul
     map[name] = tensors[i] as Tensor;
   });
   return map;
+}
+
+function changeOf(before: number, after: number): ScaleChange {
+  if (after > before) return 'grew';
+  return after < before ? 'backed-off' : 'unchanged';
 }

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest';
 import {
   DEFAULT_LOSS_SCALE_OPTIONS,
   FLOAT32_MAX,
+  LOSS_SCALE_MODES,
   LOSS_SCALE_OPTION_NAMES,
   resolveLossScaleOptions,
 } from './options.js';
@@ -22,6 +23,7 @@ describe('DEFAULT_LOSS_SCALE_OPTIONS', () => {
       initialScale: 32768,
       maxScale: 16777216,
       minScale: 1,
+      mode: 'auto',
       reportGradNorm: false,
     });
   });
@@ -123,6 +125,26 @@ describe('resolveLossScaleOptions', () => {
     expect(() => resolveLossScaleOptions({clipNorm: 1, globalClipNorm: 5})).toThrow(
       'LossScaleOptimizer: set clipNorm or globalClipNorm, not both; got clipNorm 1 and globalClipNorm 5.',
     );
+  });
+
+  it('takes the step modes and refuses others, listing the allowed ones', () => {
+    for (const mode of LOSS_SCALE_MODES) expect(resolveLossScaleOptions({mode}).mode).toBe(mode);
+    expect(() => resolveLossScaleOptions({mode: 'gpu'})).toThrow(TypeError);
+    expect(() => resolveLossScaleOptions({mode: 'gpu'})).toThrow(
+      "LossScaleOptimizer: unknown mode 'gpu'. Allowed: auto, device, sync.",
+    );
+  });
+
+  it("refuses factors that are not float32 values with mode 'device', naming the fix", () => {
+    expect(() => resolveLossScaleOptions({mode: 'device', backoffFactor: 0.3})).toThrow(RangeError);
+    expect(() => resolveLossScaleOptions({mode: 'device', growthFactor: 1.1})).toThrow(
+      "LossScaleOptimizer: growthFactor must be a float32 value with mode 'device' (the scale is " +
+        `multiplied on the device in float32); got 1.1. Use Math.fround(1.1) = ${Math.fround(1.1)}, or mode 'sync'.`,
+    );
+    expect(resolveLossScaleOptions({mode: 'device', growthFactor: Math.fround(1.1)}).mode).toBe(
+      'device',
+    );
+    expect(resolveLossScaleOptions({mode: 'sync', growthFactor: 1.1}).growthFactor).toBe(1.1);
   });
 
   it('throws a TypeError when options is not an object', () => {

@@ -79,7 +79,30 @@ export interface LossScaleOptions {
    * update on tfjs-node.
    */
   fused?: boolean;
+  /**
+   * Where the step decides skip/apply and updates the scale ({@link LossScaleMode}):
+   * - `'sync'`: one scalar read back per step; the inner optimizer runs only on applied steps.
+   * - `'device'`: no read back during a step. The check, the skip, the scale update and the
+   *   clipping stay on the device (as Keras 3 does with `ops.cond`): the inner update is computed
+   *   every step and variables and slots are selected old or new with `tf.where`. State is read
+   *   on demand (a getter costs one read) or with `readState()`; events arrive at that read.
+   *   Not fused on tfjs-node (the fused ops update TensorFlow variables in place).
+   * - `'auto'` (default): `'device'` on webgl, webgpu and tfjs-node's `tensorflow` backend on a
+   *   GPU (the backend active at construction), else `'sync'`, which is as fast or faster on cpu
+   *   and wasm; and `'sync'` when `growthFactor` or `backoffFactor` is not a float32 value, which
+   *   `'device'` refuses.
+   */
+  mode?: LossScaleMode;
 }
+
+/**
+ * How a step reaches its skip/apply decision: `'sync'` reads one scalar back per step, `'device'`
+ * never reads back during a step, `'auto'` picks by backend (see {@link LossScaleOptions.mode}).
+ */
+export type LossScaleMode = 'auto' | 'sync' | 'device';
+
+/** The allowed values of {@link LossScaleOptions.mode}, sorted. */
+export const LOSS_SCALE_MODES: readonly LossScaleMode[] = Object.freeze(['auto', 'device', 'sync']);
 
 /** Options with every default filled in and scale values rounded to float32. */
 export interface ResolvedLossScaleOptions {
@@ -96,6 +119,7 @@ export interface ResolvedLossScaleOptions {
   readonly clipValue: number | null;
   readonly reportGradNorm: boolean;
   readonly fused: boolean;
+  readonly mode: LossScaleMode;
 }
 
 /** The defaults of {@link LossScaleOptions}, read by the optimizer, its docs and its tests. */
@@ -112,6 +136,7 @@ export const DEFAULT_LOSS_SCALE_OPTIONS: ResolvedLossScaleOptions = Object.freez
   initialScale: 2 ** 15,
   maxScale: 2 ** 24,
   minScale: 1,
+  mode: 'auto',
   reportGradNorm: false,
 });
 
@@ -221,6 +246,26 @@ export function resolveLossScaleOptions(options: unknown = {}): ResolvedLossScal
   }
   const reportGradNorm = boolean('reportGradNorm', pick('reportGradNorm'));
   const fused = boolean('fused', pick('fused'));
+  const mode = pick('mode');
+  if (typeof mode !== 'string' || !(LOSS_SCALE_MODES as readonly string[]).includes(mode)) {
+    throw invalidChoice(WHERE, 'mode', mode, LOSS_SCALE_MODES);
+  }
+  if (mode === 'device') {
+    for (const [name, factor] of [
+      ['growthFactor', growthFactor],
+      ['backoffFactor', backoffFactor],
+    ] as const) {
+      if (Math.fround(factor) !== factor) {
+        throw outOfRange(
+          WHERE,
+          name,
+          "a float32 value with mode 'device' (the scale is multiplied on the device in float32)",
+          factor,
+          `Use Math.fround(${factor}) = ${Math.fround(factor)}, or mode 'sync'.`,
+        );
+      }
+    }
+  }
   return Object.freeze({
     backoffFactor,
     clipNorm,
@@ -234,6 +279,7 @@ export function resolveLossScaleOptions(options: unknown = {}): ResolvedLossScal
     initialScale,
     maxScale,
     minScale,
+    mode: mode as LossScaleMode,
     reportGradNorm,
   });
 }
