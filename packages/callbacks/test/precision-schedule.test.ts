@@ -11,6 +11,7 @@ import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-u
 import {describe, expect, it} from 'vitest';
 import {combineCallbacks} from '../src/combine-callbacks.js';
 import {precisionFallback} from '../src/precision-fallback.js';
+import {numericsMonitor} from '../src/numerics-monitor.js';
 import {precisionSchedule} from '../src/precision-schedule.js';
 import {regressionData, tinyModel} from './helpers.js';
 import {gradientOverflowModel} from './models.js';
@@ -41,6 +42,17 @@ async function stateValues(model: tf.LayersModel): Promise<Float32Array[]> {
   ];
   tf.dispose(named.map((n) => n.tensor).filter((t) => !(t instanceof tf.Variable)));
   return values;
+}
+
+/** fit on 16 rows in batches of 4 (4 steps), no shuffling, checking for leaks. */
+async function fit16(model: tf.LayersModel, callbacks: tf.Callback[]): Promise<void> {
+  const data = regressionData(16, 4);
+  await expectNoLeaks(async () => {
+    const x = tf.tensor2d(data.x, [16, 4]);
+    const y = tf.tensor2d(data.y, [16, 1]);
+    await model.fit(x, y, {epochs: 1, batchSize: 4, shuffle: false, callbacks});
+    tf.dispose([x, y]);
+  });
 }
 
 describeBackends(['wasm', 'cpu'], () => {
@@ -205,6 +217,27 @@ describeBackends(['wasm', 'cpu'], () => {
         [1, 1, 5, 'float32'],
       ]);
       expect(readPolicyRecord(model)?.name).toBe('float32');
+      removePolicy(model);
+      model.dispose();
+    });
+  });
+
+  describe('precisionSchedule with numericsMonitor', () => {
+    it('switches before the sampled batch is probed when listed first, so the sample sees the new policy', async () => {
+      const model = tinyModel();
+      applyPolicy(model, 'mixed_float16');
+      model.compile({optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError'});
+      const schedule = precisionSchedule([{step: 2, policy: 'mixed_bfloat16'}], {log: null});
+      const numerics = numericsMonitor({every: 2, log: null});
+      await fit16(model, [schedule, numerics]);
+      expect(numerics.samples.map((s) => s.step)).toEqual([0, 2]);
+      const [at0, at2] = numerics.samples;
+      for (const layer of at0!.layers) expect(layer.format).toBe('float16');
+      for (const layer of at2!.layers) {
+        expect(layer.format).toBe('bfloat16');
+        expect(layer.activation).not.toBeNull();
+        expect(layer.gradient).not.toBeNull();
+      }
       removePolicy(model);
       model.dispose();
     });
