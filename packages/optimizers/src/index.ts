@@ -8,3 +8,18 @@ export type {FusedMode} from './fused-optimizer.js';
 // Fused update rules
 export {FUSED_OPTIMIZER_NAMES, FUSED_RULES, fusedRuleFor} from './fused-rules.js';
 export type {FusedInput, FusedRule, OptimizerFields, StepScalars} from './fused-rules.js';
+
+// Adam-type optimizers with decoupled weight decay and 16-bit storage options
+export {AdamW, adamw, DEFAULT_ADAMW_OPTIONS} from './adamw.js';
+export type {AdamWOptions} from './adamw.js';
+export {CONVENTIONS} from './convention.js';
+export type {Convention} from './convention.js';
+export {DEFAULT_NADAM_OPTIONS, Nadam, nadam} from './nadam.js';
+export type {NadamOptions} from './nadam.js';
+export {
+  DEFAULT_STORAGE_PRECISION_OPTIONS,
+  STORAGE_FORMATS,
+  STORAGE_ROUNDINGS,
+  stateBytes,
+} from './state-precision.js';
+export type {StorageFormat, StoragePrecisionOptions, StorageRounding} from './state-precision.js';
