@@ -71,12 +71,12 @@ function replay(c: Fixture['cases'][number]): Record<string, number[][]> {
 function worstRelative(ours: Record<string, number[][]>, ref: Record<string, number[][]>): number {
   let worst = 0;
   for (const [step, weights] of Object.entries(ref)) {
-    weights.forEach((w, i) =>
+    weights.forEach((w, i) => {
       w.forEach((r, j) => {
         const e = Math.abs(ours[step]![i]![j]! - r) / Math.max(Math.abs(r), FLOOR);
         worst = Math.max(worst, e);
-      }),
-    );
+      });
+    });
   }
   return worst;
 }
