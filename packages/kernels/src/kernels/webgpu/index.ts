@@ -1,6 +1,12 @@
 import type {KernelConfig} from '@tensorflow/tfjs';
 import {ampQuantizeConfig} from './AmpQuantize.js';
 import {batchMatMulConfig} from './BatchMatMul.js';
+import {conv2DConfig} from './Conv2D.js';
+import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.js';
+import {conv2DBackpropInputConfig} from './Conv2DBackpropInput.js';
+import {depthwiseConv2dNativeConfig} from './DepthwiseConv2dNative.js';
+import {depthwiseConv2dNativeBackpropFilterConfig} from './DepthwiseConv2dNativeBackpropFilter.js';
+import {depthwiseConv2dNativeBackpropInputConfig} from './DepthwiseConv2dNativeBackpropInput.js';
 import {fusedMatMulConfig} from './_FusedMatMul.js';
 
 /** tfjs-amp's own kernels for the `webgpu` backend, sorted by kernel name. */
@@ -13,5 +19,11 @@ export const webgpuKernelConfigs: readonly KernelConfig[] = [ampQuantizeConfig];
  */
 export const webgpuKernelOverrides: readonly KernelConfig[] = [
   batchMatMulConfig,
+  conv2DConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
   fusedMatMulConfig,
 ];
