@@ -34,8 +34,20 @@ export function applyWhereFinite(apply: () => void, finite: Scalar): void {
   } finally {
     proto.assign = assign;
     tf.tidy(() => {
+      // The condition in each variable's shape: tf.where would broadcast a scalar with Tile,
+      // which the cpu backend runs by reading its input (bufferSync).
+      const conditions = new Map<string, Tensor>();
+      const conditionFor = (shape: number[]) => {
+        const key = shape.join(',');
+        let c = conditions.get(key);
+        if (c == null) {
+          c = shape.length === 0 ? finite : tf.logicalAnd(tf.ones(shape, 'bool'), finite);
+          conditions.set(key, c);
+        }
+        return c;
+      };
       for (const [variable, old] of before) {
-        assign.call(variable, failed ? old : tf.where(finite, variable, old));
+        assign.call(variable, failed ? old : tf.where(conditionFor(variable.shape), variable, old));
       }
     });
     tf.dispose([...before.values()]);

@@ -536,10 +536,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
   private finishDeviceStep(finite: Scalar, gradNormSquared: Scalar | undefined): void {
     const device = this.device!;
     const before = device.current;
-    const next = tf.tidy(() => {
-      const {lossScale, counters} = nextScaleOnDevice(before, finite, this.options);
-      return {lossScale, counters};
-    });
+    const next = tf.tidy(() => ({...nextScaleOnDevice(before, finite, this.options)}));
     const step = this.iterations;
     device.advance(next, step, before.lossScale, gradNormSquared, this.listeners.size > 0);
     this.incrementIterations();

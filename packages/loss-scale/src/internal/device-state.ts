@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type {Scalar, Tensor, Tensor1D} from '@tensorflow/tfjs';
-import {COUNTER_COUNT, COUNTER_INDEX, type DeviceScaleState} from '../scale-rule-on-device.js';
+import {COUNTER_NAMES, type DeviceScaleState} from '../scale-rule-on-device.js';
 
 /** The state numbers of one read. */
 export interface StateNumbers {
@@ -52,7 +52,7 @@ export class DeviceState {
   /** Replaces the state by numbers (after setWeights); drops recorded steps. */
   reset(numbers: StateNumbers): void {
     this.disposeRows();
-    tf.dispose([this.state.lossScale, this.state.counters]);
+    disposeState(this.state);
     this.state = uploadState(numbers);
     this.version++;
   }
@@ -68,8 +68,7 @@ export class DeviceState {
     gradNormSquared: Scalar | undefined,
     record: boolean,
   ): void {
-    tf.keep(next.lossScale);
-    tf.keep(next.counters);
+    for (const t of Object.values(next)) tf.keep(t);
     if (record) {
       this.hasNorm ||= gradNormSquared != null;
       this.floatRows.push(
@@ -79,11 +78,11 @@ export class DeviceState {
           ) as Tensor1D,
         ),
       );
-      this.intRows.push(tf.keep(tf.clone(next.counters)));
+      this.intRows.push(tf.keep(stackCounters(next)));
       this.recordedSteps.push(step);
       if (this.floatRows.length % CHUNK === 0 && this.floatRows.length > 0) this.join();
     }
-    tf.dispose([this.state.lossScale, this.state.counters]);
+    disposeState(this.state);
     this.state = next;
     this.version++;
   }
@@ -108,7 +107,7 @@ export class DeviceState {
     const steps = this.recordedSteps;
     const {floats, ints} = tf.tidy(() => ({
       floats: tf.concat([tf.reshape(this.state.lossScale, [1]), ...this.floatRows]),
-      ints: tf.concat([this.state.counters, ...this.intRows]),
+      ints: tf.concat([stackCounters(this.state), ...this.intRows]),
     }));
     this.disposeRows();
     return {floats, ints, steps, version: this.version};
@@ -119,21 +118,23 @@ export class DeviceState {
     n: ArrayLike<number>,
     steps: number[],
   ): {numbers: StateNumbers; records: StepRecord[]} {
+    const at = (base: number, name: (typeof COUNTER_NAMES)[number]) =>
+      n[base + COUNTER_NAMES.indexOf(name)]!;
     const numbersAt = (scale: number, base: number): StateNumbers => ({
       lossScale: scale,
-      goodSteps: n[base + COUNTER_INDEX.goodSteps]!,
-      hysteresisLeft: n[base + COUNTER_INDEX.hysteresisLeft]!,
-      overflowCount: n[base + COUNTER_INDEX.overflowCount]!,
-      skippedSteps: n[base + COUNTER_INDEX.skippedSteps]!,
-      lastStepSkipped: n[base + COUNTER_INDEX.lastStepSkipped]! !== 0,
-      appliedSteps: n[base + COUNTER_INDEX.appliedSteps]!,
+      goodSteps: at(base, 'goodSteps'),
+      hysteresisLeft: at(base, 'hysteresisLeft'),
+      overflowCount: at(base, 'overflowCount'),
+      skippedSteps: at(base, 'skippedSteps'),
+      lastStepSkipped: at(base, 'lastStepSkipped') !== 0,
+      appliedSteps: at(base, 'appliedSteps'),
     });
     const records = steps.map((step, k): StepRecord => {
       const at = 1 + k * FLOATS;
       const record: StepRecord = {
         step,
         stepScale: f[at]!,
-        after: numbersAt(f[at + 1]!, COUNTER_COUNT * (k + 1)),
+        after: numbersAt(f[at + 1]!, COUNTER_NAMES.length * (k + 1)),
       };
       return this.hasNorm ? {...record, gradNorm: Math.sqrt(f[at + 2]!)} : record;
     });
@@ -174,21 +175,29 @@ export class DeviceState {
   /** Frees every tensor. */
   dispose(): void {
     this.disposeRows();
-    tf.dispose([this.state.lossScale, this.state.counters]);
+    disposeState(this.state);
   }
 }
 
 /** Uploads state numbers as new kept tensors. */
 function uploadState(n: StateNumbers): DeviceScaleState {
-  const counters = new Array<number>(COUNTER_COUNT);
-  counters[COUNTER_INDEX.goodSteps] = n.goodSteps;
-  counters[COUNTER_INDEX.hysteresisLeft] = n.hysteresisLeft;
-  counters[COUNTER_INDEX.overflowCount] = n.overflowCount;
-  counters[COUNTER_INDEX.skippedSteps] = n.skippedSteps;
-  counters[COUNTER_INDEX.lastStepSkipped] = n.lastStepSkipped ? 1 : 0;
-  counters[COUNTER_INDEX.appliedSteps] = n.appliedSteps;
-  return tf.tidy(() => ({
+  const int = (v: number) => tf.keep(tf.scalar(v, 'int32'));
+  return {
     lossScale: tf.keep(tf.scalar(n.lossScale)),
-    counters: tf.keep(tf.tensor1d(counters, 'int32')),
-  }));
+    goodSteps: int(n.goodSteps),
+    hysteresisLeft: int(n.hysteresisLeft),
+    overflowCount: int(n.overflowCount),
+    skippedSteps: int(n.skippedSteps),
+    lastStepSkipped: int(n.lastStepSkipped ? 1 : 0),
+    appliedSteps: int(n.appliedSteps),
+  };
+}
+
+/** The counters as one int32 vector, in {@link COUNTER_NAMES} order (a new tensor). */
+function stackCounters(state: DeviceScaleState): Tensor1D {
+  return tf.stack(COUNTER_NAMES.map((name) => state[name])) as Tensor1D;
+}
+
+function disposeState(state: DeviceScaleState): void {
+  tf.dispose(Object.values(state));
 }
