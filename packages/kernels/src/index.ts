@@ -46,6 +46,9 @@ export type {NativeMemory} from './native/half-cache.js';
 export {CPU_FLAGS_OF_INTEREST, cpuFeatures, parseCpuInfo} from './native/cpu-features.js';
 export type {CpuFeatures} from './native/cpu-features.js';
 
+// WebGPU float16 kernels (tfjs-backend-webgpu on a device with shader-f16)
+export {requestShaderF16} from './kernels/webgpu/wgsl/shader-f16.js';
+
 // Native backend access (for sibling packages): tfjs-node's binding, typed by shape
 export {asNodeBackend} from './native/binding.js';
 export type {NodeBackend, TfBinding, TfHandle, TfOpAttr} from './native/binding.js';

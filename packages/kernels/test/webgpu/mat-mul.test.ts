@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {beforeAll, expect, it} from 'vitest';
-import {roundArray, withComputeFormat} from '../../src/index.js';
+import {requestShaderF16, roundArray, withComputeFormat} from '../../src/index.js';
 import {expectMatchesOracle, matMulOracle, values} from '../tensorflow/support.js';
 import {describeWithWebGPU, useWebGPU, webgpuDataIds} from './support.js';
 
@@ -39,6 +39,10 @@ async function product(
 
 await describeWithWebGPU('BatchMatMul and _FusedMatMul on webgpu (WGSL, float16)', () => {
   beforeAll(useWebGPU);
+
+  it('runs on a device that tfjs created with shader-f16 (requestShaderF16 before first use)', () => {
+    expect(requestShaderF16()).toBe('has-f16');
+  });
 
   it.each(CASES)(
     'm=%i k=%i n=%i (transposeA %s, transposeB %s) matches the float64 oracle of the float16 operands',

@@ -60,7 +60,7 @@ function useProvisionedVulkan(): void {
 /** Why the WebGPU backend could not start with shader-f16, or null when it did. */
 let startup: Promise<string | null> | undefined;
 
-async function start(): Promise<string | null> {
+async function start(requestF16: boolean): Promise<string | null> {
   useProvisionedVulkan();
   let dawn: {create(flags: string[]): unknown; globals: Record<string, unknown>};
   try {
@@ -86,6 +86,7 @@ async function start(): Promise<string | null> {
   // navigator.gpu must exist before tfjs-backend-webgpu is imported: it registers the backend
   // only when WebGPU is supported at import time.
   await import('@tensorflow/tfjs-backend-webgpu' as string);
+  if (!requestF16) return null;
   const requested = requestShaderF16();
   if (requested !== 'requested' && requested !== 'has-f16') {
     return `requestShaderF16() returned '${requested}'`;
@@ -93,9 +94,13 @@ async function start(): Promise<string | null> {
   return null;
 }
 
-/** Starts the WebGPU backend once per test file; resolves why it cannot, or null. */
-export function webgpuUnavailable(): Promise<string | null> {
-  startup ??= start();
+/**
+ * Loads Dawn and tfjs-backend-webgpu once per test file (each file runs in its own worker) and,
+ * unless `requestF16` is false, makes tfjs create its device with shader-f16. Resolves why the
+ * adapter cannot run the float16 kernels, or null.
+ */
+export function webgpuUnavailable(requestF16 = true): Promise<string | null> {
+  startup ??= start(requestF16);
   return startup;
 }
 
@@ -103,8 +108,12 @@ export function webgpuUnavailable(): Promise<string | null> {
  * `describe` when the WebGPU backend starts with shader-f16, or when `TFJS_AMP_REQUIRE_WEBGPU=1`
  * (then a missing adapter fails the suite); otherwise `describe.skip` plus one notice line.
  */
-export async function describeWithWebGPU(name: string, suite: () => void): Promise<void> {
-  const reason = await webgpuUnavailable();
+export async function describeWithWebGPU(
+  name: string,
+  suite: () => void,
+  requestF16 = true,
+): Promise<void> {
+  const reason = await webgpuUnavailable(requestF16);
   if (reason == null) {
     describe(name, suite);
     return;
