@@ -13,6 +13,7 @@ import {meanConfig} from './Mean.js';
 import {minConfig} from './Min.js';
 import {prodConfig} from './Prod.js';
 import {sumConfig} from './Sum.js';
+import {unsortedSegmentSumConfig} from './UnsortedSegmentSum.js';
 import {fusedMatMulConfig} from './_FusedMatMul.js';
 
 /** tfjs-amp's own kernels for the `wasm` backend (ones it lacks), sorted by kernel name. */
@@ -21,6 +22,7 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  unsortedSegmentSumConfig,
 ];
 
 /**
