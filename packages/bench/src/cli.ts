@@ -352,7 +352,8 @@ export async function main(
       err instanceof TypeError ||
       err instanceof RangeError ||
       (err as Error)?.name === 'BackendUnavailableError' ||
-      (err as Error)?.name === 'ReportFileError';
+      (err as Error)?.name === 'ReportFileError' ||
+      (err as Error)?.name === 'ModelFileError';
     io.stderr.write(
       `${usage ? '' : `${NAME}: run failed: `}${err instanceof Error ? (usage ? err.message : err.stack) : String(err)}\n`,
     );

@@ -26,7 +26,7 @@ export interface MachineInfo {
   readonly cpuFlags: readonly string[];
   /**
    * Whether the CPU has 16-bit arithmetic units: bf16 (avx512_bf16 or amx_bf16), fp16
-   * (avx512_fp16 or amx_fp16). Absent in older reports (derive it from `cpuFlags`).
+   * (amx_fp16). Absent in older reports (derive it from `cpuFlags`).
    */
   readonly halfPrecisionUnits?: {readonly bf16: boolean; readonly fp16: boolean};
   /** `linux x64`, ... */

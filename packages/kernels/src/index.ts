@@ -41,7 +41,7 @@ export {
   setNativeDispatch,
 } from './native/dispatch.js';
 export type {NativeDecision, NativeDispatch, NativeReason} from './native/dispatch.js';
-export {nativeMemory} from './native/half-cache.js';
+export {nativeMemory, resetNativeMemoryPeak} from './native/half-cache.js';
 export type {NativeMemory} from './native/half-cache.js';
 export {CPU_FLAGS_OF_INTEREST, cpuFeatures, parseCpuInfo} from './native/cpu-features.js';
 export type {CpuFeatures} from './native/cpu-features.js';

@@ -113,8 +113,8 @@ describeBackends(['tensorflow'], () => {
       expect(after1000.handles).toBe(after100.handles);
       // No 16-bit copy outlives its step: activations go with the step's tensors, the weights'
       // copies with the values the optimizer replaced.
-      expect(after100.cache).toEqual({handles: 0, bytes: 0});
-      expect(after1000.cache).toEqual({handles: 0, bytes: 0});
+      expect(after100.cache).toMatchObject({handles: 0, bytes: 0});
+      expect(after1000.cache).toMatchObject({handles: 0, bytes: 0});
       tf.dispose([x, y]);
       model.dispose();
     });

@@ -25,12 +25,13 @@ describe('CPU flags and 16-bit units', () => {
     expect(cpuFlagsOf('Processor : ARMv8\n')).toEqual([]);
   });
 
-  it('says bf16 units need avx512_bf16 or amx_bf16, fp16 units avx512_fp16 or amx_fp16', () => {
+  it('says bf16 units need avx512_bf16 or amx_bf16, fp16 units amx_fp16 (as the kernels dispatch)', () => {
     expect(halfPrecisionUnits(cpuFlagsOf(AVX2_ONLY))).toEqual({bf16: false, fp16: false});
     expect(halfPrecisionUnits(cpuFlagsOf(ZEN4))).toEqual({bf16: true, fp16: false});
     expect(halfPrecisionUnits(['amx_bf16'])).toEqual({bf16: true, fp16: false});
     expect(halfPrecisionUnits(['amx_fp16'])).toEqual({bf16: false, fp16: true});
-    expect(halfPrecisionUnits(cpuFlagsOf(SAPPHIRE_RAPIDS))).toEqual({bf16: true, fp16: true});
+    // Sapphire Rapids: avx512_fp16 and AMX-BF16 but no AMX-FP16: TF's float16 kernels gain nothing.
+    expect(halfPrecisionUnits(cpuFlagsOf(SAPPHIRE_RAPIDS))).toEqual({bf16: true, fp16: false});
   });
 
   it('describes what the CPU has and lacks in one line', () => {
@@ -38,7 +39,7 @@ describe('CPU flags and 16-bit units', () => {
     expect(describeHalfPrecisionUnits({...machine, cpuFlags: cpuFlagsOf(AVX2_ONLY)})).toBe(
       'CPU flags: has avx2 fma f16c; lacks avx512f avx512_bf16 avx512_fp16 amx_tile amx_bf16 ' +
         'amx_fp16 · 16-bit units: bf16 no (needs avx512_bf16 or amx_bf16), fp16 no (needs ' +
-        'avx512_fp16 or amx_fp16)',
+        'amx_fp16)',
     );
     expect(describeHalfPrecisionUnits({...machine, cpuFlags: cpuFlagsOf(ZEN4)})).toMatch(
       /16-bit units: bf16 yes \(avx512_bf16\), fp16 no/,

@@ -14,7 +14,7 @@ export const HALF_PRECISION_FLAGS: readonly string[] = CPU_FLAGS_OF_INTEREST;
 export const BF16_UNIT_FLAGS: readonly string[] = Object.freeze(['avx512_bf16', 'amx_bf16']);
 
 /** Flags that give a CPU float16 arithmetic units. */
-export const FP16_UNIT_FLAGS: readonly string[] = Object.freeze(['avx512_fp16', 'amx_fp16']);
+export const FP16_UNIT_FLAGS: readonly string[] = Object.freeze(['amx_fp16']);
 
 /**
  * The {@link HALF_PRECISION_FLAGS} present in a /proc/cpuinfo text, in that order (parsed by
@@ -27,7 +27,8 @@ export function cpuFlagsOf(cpuinfo: string): string[] {
 
 /**
  * Whether CPU flags give 16-bit arithmetic units: bf16 with avx512_bf16 or amx_bf16, fp16 with
- * avx512_fp16 or amx_fp16. Without them a 16-bit kernel converts in software and cannot beat
+ * amx_fp16 (avx512_fp16 alone gives TF's float16 kernels no speed-up; as @tfjs-amp/kernels'
+ * dispatch decides). Without them a 16-bit kernel converts in software and cannot beat
  * float32.
  * @example halfPrecisionUnits(['avx2', 'avx512_bf16']) // {bf16: true, fp16: false}
  */
@@ -81,7 +82,7 @@ export function machineInfo(): MachineInfo {
 /**
  * What the CPU has for 16-bit arithmetic, with the flags that explain it, for a speed table:
  * `CPU flags: has avx2 f16c fma avx512f avx512_bf16; lacks avx512_fp16 amx_tile amx_bf16
- * amx_fp16 · 16-bit units: bf16 yes (avx512_bf16), fp16 no (needs avx512_fp16 or amx_fp16)`.
+ * amx_fp16 · 16-bit units: bf16 yes (avx512_bf16), fp16 no (needs amx_fp16)`.
  * Null when the flags are unknown (not x86 Linux).
  */
 export function describeHalfPrecisionUnits(m: MachineInfo): string | null {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {nativeMemory, resetNativeMemoryPeak} from '@tfjs-amp/kernels';
 
 /** Memory of one training configuration. */
 export interface MemoryStats {
@@ -23,6 +24,12 @@ export interface MemoryStats {
    * cache); null where not reported (other backends, older kernels, older reports).
    */
   readonly nativeBytes?: number | null;
+  /**
+   * The most bytes of those native 16-bit tensors held at once during a step (the cache frees
+   * them with the step's tensors, so between steps it holds none); null where not reported.
+   * A step's true tensor peak is about `stepPeakBytes + nativeStepPeakBytes`.
+   */
+  readonly nativeStepPeakBytes?: number | null;
   /** Low-precision rounding kernels (`AmpQuantize`) run in one training step. */
   readonly castKernelsPerStep: number;
   /** Kernels run in one training step, all kinds. */
@@ -33,6 +40,11 @@ export interface MemoryStats {
 export interface StepProfile {
   /** Peak tensor bytes during the step above the bytes live before it. */
   readonly stepPeakBytes: number;
+  /**
+   * The most bytes of native 16-bit copies (`@tfjs-amp/kernels`' cast cache) held at once during
+   * the step, on the `tensorflow` backend; null elsewhere. `tf.memory()` does not count them.
+   */
+  readonly nativePeakBytes: number | null;
   /** Kernels run, by name. */
   readonly kernelCounts: Readonly<Record<string, number>>;
   /** Total kernels run. */
@@ -45,14 +57,18 @@ export interface StepProfile {
  */
 export async function profileStep(step: () => Promise<unknown>): Promise<StepProfile> {
   const before = tf.memory().numBytes;
+  const native = tf.getBackend() === 'tensorflow';
+  if (native) resetNativeMemoryPeak();
   const info = await tf.profile(async () => {
     await step();
     return [];
   });
+  const nativePeakBytes = native ? nativeMemory().peakBytes : null;
   const kernelCounts: Record<string, number> = {};
   for (const k of info.kernels) kernelCounts[k.name] = (kernelCounts[k.name] ?? 0) + 1;
   return {
     stepPeakBytes: Math.max(0, info.peakBytes - before),
+    nativePeakBytes,
     kernelCounts,
     kernels: info.kernels.length,
   };

@@ -191,6 +191,7 @@ export async function trainGroup(
         peakBytes: stateBytes[i]! + profile.stepPeakBytes,
         rssPeakBytes: t.rss.peakBytes,
         nativeBytes: nativeBytes[i] ?? null,
+        nativeStepPeakBytes: profile.nativePeakBytes,
         castKernelsPerStep: profile.kernelCounts.AmpQuantize ?? 0,
         kernelsPerStep: profile.kernels,
       };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {LossScaleOptimizer} from '@tfjs-amp/loss-scale';
+import {fuseOptimizer} from '@tfjs-amp/optimizers';
 import {applyPolicy, describePolicy} from '@tfjs-amp/policy';
 import {RssSampler} from '../measure/memory.js';
 import type {ExecutionSummary} from '../suite-report.js';
@@ -93,13 +94,16 @@ export class VariantTrainer {
     model.setWeights(initialWeights as tf.Tensor[]);
     if (variant.policy !== 'float32') applyPolicy(model, variant.policy);
     const adam = tf.train.adam(workload.learningRate, 0.9, 0.999, ADAM_EPSILON * lossMultiplier);
+    // On tfjs-node every variant steps Adam as fused TF ops (the LossScaleOptimizer fuses what it
+    // wraps), so float32 and mixed are compared with the same optimizer implementation.
     const lso = variant.lossScaling === 'dynamic' ? new LossScaleOptimizer(adam) : null;
+    const plain = lso == null && tf.getBackend() === 'tensorflow' ? fuseOptimizer(adam) : adam;
     const loss =
       lossMultiplier === 1
         ? 'categoricalCrossentropy'
         : (yTrue: tf.Tensor, yPred: tf.Tensor) =>
             tf.mul(tf.metrics.categoricalCrossentropy(yTrue, yPred), lossMultiplier);
-    model.compile({optimizer: lso ?? adam, loss});
+    model.compile({optimizer: lso ?? plain, loss});
     return new VariantTrainer(variant, model, lso, lossMultiplier);
   }
 

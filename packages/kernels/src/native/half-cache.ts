@@ -21,6 +21,8 @@ interface BackendCache {
   /** dataId → format → 16-bit handle id (owned by this cache). */
   readonly halves: Map<object, Map<FormatName, {id: number; bytes: number}>>;
   bytes: number;
+  /** The most `bytes` reached since the last {@link resetNativeMemoryPeak}. */
+  peakBytes: number;
 }
 
 const caches = new WeakMap<NodeBackend, BackendCache>();
@@ -39,7 +41,7 @@ interface TensorMapOwner {
 function cacheOf(node: NodeBackend): BackendCache {
   let cache = caches.get(node);
   if (cache != null) return cache;
-  const created: BackendCache = {halves: new Map(), bytes: 0};
+  const created: BackendCache = {halves: new Map(), bytes: 0, peakBytes: 0};
   cache = created;
   caches.set(node, created);
   // Free a dataId's 16-bit handles when tfjs-node frees the dataId itself.
@@ -132,6 +134,7 @@ export function storeHalf(node: NodeBackend, t: TensorInfo, format: FormatName, 
   const bytes = 2 * t.shape.reduce((a, b) => a * b, 1);
   entry.set(format, {id, bytes});
   cache.bytes += bytes;
+  if (cache.bytes > cache.peakBytes) cache.peakBytes = cache.bytes;
 }
 
 /**
@@ -173,6 +176,8 @@ export interface NativeMemory {
   readonly handles: number;
   /** Their bytes (2 per element): memory TF holds that `tf.memory()` does not count. */
   readonly bytes: number;
+  /** The most bytes held at once since the last {@link resetNativeMemoryPeak} (a step's peak). */
+  readonly peakBytes: number;
 }
 
 /**
@@ -191,10 +196,21 @@ export function nativeMemory(): NativeMemory {
 /** {@link nativeMemory} of one backend. */
 export function cacheMemory(node: NodeBackend | null): NativeMemory {
   const cache = node == null ? undefined : caches.get(node);
-  if (cache == null) return Object.freeze({handles: 0, bytes: 0});
+  if (cache == null) return Object.freeze({handles: 0, bytes: 0, peakBytes: 0});
   let handles = 0;
   for (const entry of cache.halves.values()) handles += entry.size;
-  return Object.freeze({handles, bytes: cache.bytes});
+  return Object.freeze({handles, bytes: cache.bytes, peakBytes: cache.peakBytes});
+}
+
+/**
+ * Starts a new peak for {@link nativeMemory}'s `peakBytes` (at the bytes held now): call it
+ * before a step to read the step's peak after it.
+ */
+export function resetNativeMemoryPeak(): void {
+  if (tf.findBackendFactory('tensorflow') == null) return;
+  const node = asNodeBackend(tf.findBackend('tensorflow'));
+  const cache = node == null ? undefined : caches.get(node);
+  if (cache != null) cache.peakBytes = cache.bytes;
 }
 
 /**
