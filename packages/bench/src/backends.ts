@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import {existsSync} from 'node:fs';
 import {createRequire} from 'node:module';
-import {dirname, join} from 'node:path';
+import {tfjsNodeBindingPresent} from '@tfjs-amp/kernels/shared/node';
 import {invalidChoice} from './internal/errors.js';
 
 /** Backends `--backend` accepts, sorted. */
@@ -50,22 +49,7 @@ function resolvable(pkg: string): boolean {
   }
 }
 
-/** Whether tfjs-node is installed with its native binding built (checked without loading it). */
-export function tfjsNodeBindingPresent(): boolean {
-  try {
-    const pkgPath = require.resolve('@tensorflow/tfjs-node/package.json');
-    const pkg = require(pkgPath) as {binary?: {module_path?: string; napi_versions?: number[]}};
-    const nodeNapi = Number(process.versions.napi ?? 0);
-    const napi = Math.max(...(pkg.binary?.napi_versions ?? [8]).filter((v) => v <= nodeNapi));
-    const modulePath = (pkg.binary?.module_path ?? './lib/napi-v{napi_build_version}').replace(
-      '{napi_build_version}',
-      String(napi),
-    );
-    return existsSync(join(dirname(pkgPath), modulePath, 'tfjs_binding.node'));
-  } catch {
-    return false;
-  }
-}
+export {tfjsNodeBindingPresent};
 
 /** Why a backend cannot start in this process, or null when it probably can (no side effects). */
 function unavailableReason(name: BackendName): string | null {

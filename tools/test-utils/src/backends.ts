@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {existsSync} from 'node:fs';
-import {createRequire} from 'node:module';
-import {dirname, join} from 'node:path';
+import {tfjsNodeBindingPresent} from '@tfjs-amp/kernels/shared/node';
 import {afterAll, beforeAll, describe} from 'vitest';
 
 /** Backends the test suites know how to start in Node. */
@@ -123,21 +121,8 @@ export function describeBackends(
   }
 }
 
-/** Whether tfjs-node is installed with a built native binding (checked without loading it). */
-export function nodeBindingPresent(): boolean {
-  try {
-    const req = createRequire(import.meta.url);
-    const pkgPath = req.resolve('@tensorflow/tfjs-node/package.json');
-    const pkg = req(pkgPath) as {binary?: {module_path?: string; napi_versions?: number[]}};
-    // node-pre-gyp builds for the highest N-API version both sides support.
-    const nodeNapi = Number(process.versions.napi ?? 0);
-    const napi = Math.max(...(pkg.binary?.napi_versions ?? [8]).filter((v) => v <= nodeNapi));
-    const modulePath = (pkg.binary?.module_path ?? './lib/napi-v{napi_build_version}').replace(
-      '{napi_build_version}',
-      String(napi),
-    );
-    return existsSync(join(dirname(pkgPath), modulePath, 'tfjs_binding.node'));
-  } catch {
-    return false;
-  }
-}
+/**
+ * Whether tfjs-node is installed with a built native binding (checked without loading it): the
+ * one probe, `tfjsNodeBindingPresent` of `@tfjs-amp/kernels/shared/node`.
+ */
+export const nodeBindingPresent: () => boolean = tfjsNodeBindingPresent;

@@ -1,3 +1,5 @@
+import {quantile} from '@tfjs-amp/kernels/shared';
+
 /** Summary of step times after warm-up, in milliseconds. */
 export interface StepTimeStats {
   /** Steps summarized (warm-up steps excluded). */
@@ -18,14 +20,8 @@ export interface StepTimeStats {
   readonly maxMs: number;
 }
 
-/** The `q` quantile (0..1) of sorted values, interpolating linearly between ranks. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
+/** The `q` quantile of sorted values, interpolated (the one shared definition). */
+export {quantile};
 
 /**
  * Median, percentiles and spread of step times, leaving out the first `warmupSteps` (graph

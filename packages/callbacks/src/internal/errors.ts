@@ -1,52 +1,16 @@
 /**
- * Error builders, so every message in this package has the same shape as the rest of tfjs-amp:
- * `<where>: <what> <problem>; got <value>. <allowed or fix>`.
+ * Option checks of the callbacks. The error builders themselves live once, in
+ * @tfjs-amp/kernels/shared (the same wording in every package); here `wrongType` takes the raw
+ * value and describes it (the shared `wrongTypeOf`).
  */
+import {invalidChoice, outOfRange, wrongTypeOf as wrongType} from '@tfjs-amp/kernels/shared';
 
-/** Renders a value for an error message: strings quoted, objects by class name. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (ArrayBuffer.isView(value)) return value.constructor.name;
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'object') {
-    const ctor = (value as object).constructor?.name;
-    return ctor && ctor !== 'Object' ? ctor : 'object';
-  }
-  return String(value);
-}
-
-/** `where: unknown <what> 'x'. Allowed: a, b, c.` as a TypeError. */
-export function invalidChoice(
-  where: string,
-  what: string,
-  value: unknown,
-  allowed: readonly string[],
-): TypeError {
-  return new TypeError(
-    `${where}: unknown ${what} ${describeValue(value)}. Allowed: ${allowed.join(', ')}.`,
-  );
-}
-
-/** `where: name must be <range>; got v.` as a RangeError. */
-export function outOfRange(where: string, name: string, range: string, value: unknown): RangeError {
-  return new RangeError(`${where}: ${name} must be ${range}; got ${describeValue(value)}.`);
-}
-
-/** `where: name must be <expected>; got <actual>. <fix>` as a TypeError. */
-export function wrongType(
-  where: string,
-  name: string,
-  expected: string,
-  value: unknown,
-  fix = '',
-): TypeError {
-  return new TypeError(
-    `${where}: ${name} must be ${expected}; got ${describeValue(value)}.${fix ? ` ${fix}` : ''}`,
-  );
-}
+export {
+  describeValue,
+  invalidChoice,
+  outOfRange,
+  wrongTypeOf as wrongType,
+} from '@tfjs-amp/kernels/shared';
 
 /** Checks an option is a positive integer (or absent), returning it or the default. */
 export function positiveInteger(
