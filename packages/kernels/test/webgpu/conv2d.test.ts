@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import {expectNoLeaks} from '@tfjs-amp/test-utils';
+import {expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {beforeAll, expect, it} from 'vitest';
-import {withComputeFormat} from '../../src/index.js';
+import {roundArray, withComputeFormat} from '../../src/index.js';
 import {
   type ConvProblem,
   convOracles,
@@ -91,6 +91,53 @@ await describeWithWebGPU(
           expectMatchesOracle(df!, oracles.dFilter, 'float16', 'nearest', 'dFilter');
         }
         expect(webgpuDataIds(), 'webgpu data ids').toBe(ids);
+      },
+    );
+
+    it.each([
+      ['FusedConv2D', false, 'relu'],
+      ['FusedConv2D', false, 'linear'],
+      ['FusedDepthwiseConv2D', true, 'relu6'],
+    ] as const)(
+      '%s (%s, %s): the convolution rounded, plus the bias rounded, activation rounded',
+      async (_name, depthwise, activation) => {
+        const p: ConvProblem = depthwise
+          ? {x: [2, 6, 5, 3], filter: [3, 3, 3, 2], strides: 1, pad: 'same', depthwise}
+          : {x: [2, 7, 6, 5], filter: [3, 3, 5, 4], strides: 1, pad: 'same', depthwise};
+        const outC = depthwise ? p.x[3] * p.filter[3] : p.filter[3];
+        // Scaled so that relu6 clips some outputs.
+        const xs = values(tf.util.sizeFromShape(p.x), 41, 'float32').map((v) => v * 4);
+        const fs = values(tf.util.sizeFromShape(p.filter), 42, 'float32');
+        const bs = values(outC, 43, 'float32');
+        const [fused, plain] = await expectNoLeaks(async () => {
+          const x = tf.tensor4d(xs, p.x);
+          const f = tf.tensor4d(fs, p.filter);
+          const bias = tf.tensor1d(bs);
+          const [y, c] = withComputeFormat('float16', () => {
+            const args = {x, filter: f, strides: 1, pad: 'same' as const, bias, activation};
+            return depthwise
+              ? [tf.fused.depthwiseConv2d(args), conv(p, x, f)]
+              : [tf.fused.conv2d(args), conv(p, x, f)];
+          });
+          const out = [(await y.data()) as Float32Array, (await c.data()) as Float32Array];
+          tf.dispose([x, f, bias, y, c]);
+          return out;
+        });
+        const b16 = roundArray(bs, 'float16');
+        const sum = roundArray(
+          plain!.map((v, i) => v + b16[i % outC]!),
+          'float16',
+        );
+        const act = (v: number) =>
+          activation === 'relu'
+            ? Math.max(v, 0)
+            : activation === 'relu6'
+              ? Math.min(Math.max(v, 0), 6)
+              : v;
+        expect(sum.some((v) => v > 6) || activation !== 'relu6', 'relu6 clips something').toBe(
+          true,
+        );
+        expectBitsEqual(fused!, roundArray(sum.map(act), 'float16'), activation);
       },
     );
   },

@@ -6,21 +6,13 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import {type MatMulActivation, matMulProgram} from './wgsl/matmul-program.js';
+import {FUSED_ACTIVATIONS, type FusedActivation} from './wgsl/epilogue.js';
+import {matMulProgram} from './wgsl/matmul-program.js';
 import {matMulShape} from './wgsl/matmul-shape.js';
 import {runWebGPUOverride, type WebGPUOverrideArgs} from './wgsl/run-webgpu-override.js';
 import {runWgsl} from './wgsl/wgsl-program.js';
 
 const backendName = 'webgpu';
-
-const FUSED: ReadonlySet<string> = new Set<MatMulActivation>([
-  'linear',
-  'relu',
-  'relu6',
-  'leakyrelu',
-  'elu',
-  'sigmoid',
-]);
 
 /**
  * `_FusedMatMul` (a Dense layer: product, bias, activation) in float16 on the webgpu backend: the
@@ -43,7 +35,8 @@ export const fusedMatMul: KernelFunc = (args) => {
     kernelName: _FusedMatMul,
     matrixInputs: [a, b],
     run: (backend) => {
-      if (preluActivationWeights != null || !FUSED.has(activation ?? 'linear')) return null;
+      if (preluActivationWeights != null || !FUSED_ACTIVATIONS.has(activation ?? 'linear'))
+        return null;
       const plan = matMulShape(a, b, transposeA === true, transposeB === true);
       if (plan == null) return null;
       let biasSize: number | null = null;
@@ -53,7 +46,7 @@ export const fusedMatMul: KernelFunc = (args) => {
       }
       const program = matMulProgram(plan.shape, {
         biasSize,
-        activation: (activation ?? 'linear') as MatMulActivation,
+        activation: (activation ?? 'linear') as FusedActivation,
         leakyreluAlpha: leakyreluAlpha ?? 0.2,
       });
       return runWgsl(backend, program, bias == null ? [a, b] : [a, b, bias], plan.outShape);

@@ -7,6 +7,8 @@ import {conv2DBackpropInputConfig} from './Conv2DBackpropInput.js';
 import {depthwiseConv2dNativeConfig} from './DepthwiseConv2dNative.js';
 import {depthwiseConv2dNativeBackpropFilterConfig} from './DepthwiseConv2dNativeBackpropFilter.js';
 import {depthwiseConv2dNativeBackpropInputConfig} from './DepthwiseConv2dNativeBackpropInput.js';
+import {fusedConv2DConfig} from './FusedConv2D.js';
+import {fusedDepthwiseConv2DConfig} from './FusedDepthwiseConv2D.js';
 import {fusedMatMulConfig} from './_FusedMatMul.js';
 
 /** tfjs-amp's own kernels for the `webgpu` backend, sorted by kernel name. */
@@ -25,5 +27,7 @@ export const webgpuKernelOverrides: readonly KernelConfig[] = [
   depthwiseConv2dNativeConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  fusedConv2DConfig,
+  fusedDepthwiseConv2DConfig,
   fusedMatMulConfig,
 ];

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type {KernelFunc, TensorInfo} from '@tensorflow/tfjs';
 import {type ConvKind, convProgram} from './conv-program.js';
+import {FUSED_ACTIVATIONS, type FusedActivation, type FusedEpilogue} from './epilogue.js';
 import {runWebGPUOverride, type WebGPUOverrideArgs} from './run-webgpu-override.js';
 import {runWgsl} from './wgsl-program.js';
 
@@ -15,6 +16,8 @@ interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   inputShape?: Shape4;
   filterShape?: Shape4;
+  activation?: string;
+  leakyreluAlpha?: number;
 }
 
 /** The two inputs of each kind, in tfjs's input names. */
@@ -30,10 +33,15 @@ const INPUTS: Readonly<Record<ConvKind, [string, string]>> = {
  * `convProgram` in a float16 compute context on a `shader-f16` device, the backend's own kernel
  * otherwise (and for NCHW, which tfjs's layers do not use on webgpu).
  */
-export function convOverride(kernelName: string, kind: ConvKind, depthwise: boolean): KernelFunc {
+export function convOverride(
+  kernelName: string,
+  kind: ConvKind,
+  depthwise: boolean,
+  fused = false,
+): KernelFunc {
   const [name1, name2] = INPUTS[kind];
   return (args) => {
-    const inputs = args.inputs as Record<string, TensorInfo>;
+    const inputs = args.inputs as Record<string, TensorInfo | undefined>;
     const first = inputs[name1]!;
     const second = inputs[name2]!;
     const attrs = args.attrs as unknown as ConvAttrs;
@@ -60,8 +68,40 @@ export function convOverride(kernelName: string, kind: ConvKind, depthwise: bool
         const outShape =
           kind === 'forward' ? info.outShape : kind === 'input' ? info.inShape : info.filterShape;
         if (tf.util.sizeFromShape(outShape) === 0) return null;
-        return runWgsl(backend, convProgram(kind, info, depthwise), [first, second], [...outShape]);
+        const epilogue = fused ? fusedEpilogue(inputs, attrs, info.outChannels) : null;
+        if (fused && epilogue == null) return null;
+        const bias = fused ? inputs.bias : undefined;
+        return runWgsl(
+          backend,
+          convProgram(kind, info, depthwise, epilogue),
+          bias == null ? [first, second] : [first, second, bias],
+          [...outShape],
+        );
       },
     });
+  };
+}
+
+/**
+ * The epilogue of a fused convolution, or null for what the WGSL kernel does not fuse (prelu,
+ * a bias that is not per output channel or a scalar): then the backend's own kernel runs.
+ */
+function fusedEpilogue(
+  inputs: Record<string, TensorInfo | undefined>,
+  attrs: ConvAttrs,
+  outChannels: number,
+): FusedEpilogue | null {
+  const activation = attrs.activation ?? 'linear';
+  if (inputs.preluActivationWeights != null || !FUSED_ACTIVATIONS.has(activation)) return null;
+  let biasSize: number | null = null;
+  if (inputs.bias != null) {
+    biasSize = tf.util.sizeFromShape(inputs.bias.shape);
+    if (inputs.bias.dtype !== 'float32' || (biasSize !== 1 && biasSize !== outChannels))
+      return null;
+  }
+  return {
+    biasSize,
+    activation: activation as FusedActivation,
+    leakyreluAlpha: attrs.leakyreluAlpha ?? 0.2,
   };
 }

@@ -1,4 +1,5 @@
 import type {backend_util} from '@tensorflow/tfjs';
+import {type FusedEpilogue, WGSL_GRID16, wgslEpilogue} from './epilogue.js';
 import {wgslFloat16} from './wgsl-float16.js';
 import {entryPoint, type WgslProgram} from './wgsl-program.js';
 
@@ -14,13 +15,20 @@ export type ConvKind = 'forward' | 'input' | 'filter';
  * output positions (filter gradient), and the sum is rounded once to float16. So each result
  * is the float16 rounding of a float32 sum of exact products, as TF's float16 convolutions with
  * float32 accumulation (the `tensorflow` backend on CPUs with AVX512-FP16, cuDNN).
- * Bindings: output, then the kernel's two inputs in tfjs's order (x, filter | dy, filter | x, dy).
+ * A forward program may fuse an epilogue (FusedConv2D, FusedDepthwiseConv2D: bias and activation,
+ * each rounded to float16, see `wgslEpilogue`).
+ * Bindings: output, then the kernel's two inputs in tfjs's order (x, filter | dy, filter | x, dy),
+ * then the bias.
  */
 export function convProgram(
   kind: ConvKind,
   info: backend_util.Conv2DInfo,
   depthwise: boolean,
+  epilogue: FusedEpilogue | null = null,
 ): WgslProgram {
+  if (epilogue != null && kind !== 'forward') {
+    throw new Error(`convProgram: only the forward convolution fuses an epilogue; got '${kind}'.`);
+  }
   const {batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels} = info;
   const {strideHeight, strideWidth, dilationHeight, dilationWidth} = info;
   const {filterHeight, filterWidth} = info;
@@ -121,16 +129,20 @@ ${constants}
 @group(0) @binding(0) var<storage, read_write> Y: array<u32>;
 @group(0) @binding(1) var<storage, read> ${in1}: array<u32>;
 @group(0) @binding(2) var<storage, read> ${in2}: array<u32>;
+${epilogue?.biasSize != null ? '@group(0) @binding(3) var<storage, read> bias: array<u32>;' : ''}
 ${wgslFloat16(false, true)}
+${WGSL_GRID16}
 fn run(gid: u32) {
   var acc = 0.0;
 ${body}
-  Y[gid] = ampRound16(bitcast<u32>(acc));
+  var v = grid16(acc);
+  ${wgslEpilogue(epilogue, 'gid % OC')}
+  Y[gid] = bitcast<u32>(v);
 }
 
 ${entryPoint(threads)}`;
   return {
-    name: `AmpConv${depthwise ? 'Depthwise' : ''}${kind}F16`,
+    name: `Amp${epilogue == null ? '' : 'Fused'}Conv${depthwise ? 'Depthwise' : ''}${kind}F16`,
     code,
     threads,
   };

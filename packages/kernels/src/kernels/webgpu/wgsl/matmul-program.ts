@@ -1,11 +1,9 @@
-import {wgslF32, wgslFloat16} from './wgsl-float16.js';
+import {type FusedEpilogue, WGSL_GRID16, wgslEpilogue} from './epilogue.js';
+import {wgslFloat16} from './wgsl-float16.js';
 import type {WgslProgram} from './wgsl-program.js';
 
 /** Tile edge of the float16 matmul: 16×16 threads, 16×16 tiles of A and B in workgroup memory. */
 const TILE = 16;
-
-/** Epilogue activations the WGSL matmul fuses (tfjs's `_FusedMatMul` names). */
-export type MatMulActivation = 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'elu' | 'sigmoid';
 
 /** One batched product C[b] = op(A[b]) · op(B[b]), with broadcasting of a batch of one. */
 export interface MatMulShape {
@@ -18,22 +16,6 @@ export interface MatMulShape {
   readonly transposeB: boolean;
 }
 
-/** The fused epilogue: a bias (length n, or 1) and an activation, each rounded to float16. */
-export interface MatMulEpilogue {
-  readonly biasSize: number | null;
-  readonly activation: MatMulActivation;
-  readonly leakyreluAlpha: number;
-}
-
-const ACTIVATIONS: Readonly<Record<MatMulActivation, (alpha: string) => string>> = {
-  linear: () => 'v',
-  relu: () => 'max(v, 0.0)',
-  relu6: () => 'min(max(v, 0.0), 6.0)',
-  leakyrelu: (alpha) => `select(v * ${alpha}, v, v >= 0.0)`,
-  elu: () => 'select(exp(v) - 1.0, v, v > 0.0)',
-  sigmoid: () => '1.0 / (1.0 + exp(-v))',
-};
-
 /**
  * The WGSL float16 matmul: A and B are read as float32 (tfjs has no 16-bit dtype), rounded to
  * float16 exactly (`ampF16`) and staged as `f16` in workgroup memory (half the shared memory of
@@ -43,16 +25,12 @@ const ACTIVATIONS: Readonly<Record<MatMulActivation, (alpha: string) => string>>
  * stored as float32 bits. The epilogue adds the bias (rounded to float16) and rounds again, then
  * applies the activation and rounds again, as TF's float16 BiasAdd and activations do.
  */
-export function matMulProgram(shape: MatMulShape, epilogue: MatMulEpilogue | null): WgslProgram {
+export function matMulProgram(shape: MatMulShape, epilogue: FusedEpilogue | null): WgslProgram {
   const {batchA, batchB, m, k, n, transposeA, transposeB} = shape;
   const batch = Math.max(batchA, batchB);
   const aIndex = transposeA ? 'aBase + col * M + row' : 'aBase + row * K + col';
   const bIndex = transposeB ? 'bBase + col * K + row' : 'bBase + row * N + col';
   const hasBias = epilogue?.biasSize != null;
-  const biasIndex = epilogue?.biasSize === 1 ? '0u' : 'c';
-  const activation = ACTIVATIONS[epilogue?.activation ?? 'linear'](
-    wgslF32(epilogue?.leakyreluAlpha ?? 0.2),
-  );
   const code = `enable f16;
 const M = ${m}u;
 const K = ${k}u;
@@ -65,10 +43,7 @@ ${hasBias ? '@group(0) @binding(3) var<storage, read> bias: array<u32>;' : ''}
 var<workgroup> tileA: array<f16, ${TILE * TILE}>;
 var<workgroup> tileB: array<f16, ${TILE * TILE}>;
 ${wgslFloat16(false, true)}
-fn grid16(x: f32) -> f32 {
-  return bitcast<f32>(ampRound16(bitcast<u32>(x)));
-}
-
+${WGSL_GRID16}
 @compute @workgroup_size(${TILE}, ${TILE}, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let b = wid.z;
@@ -100,8 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   if (r >= M || c >= N) { return; }
   var v = grid16(acc);
-  ${hasBias ? `v = grid16(v + bitcast<f32>(ampRound16(bias[${biasIndex}])));` : ''}
-  ${epilogue == null || epilogue.activation === 'linear' ? '' : `v = grid16(${activation});`}
+  ${wgslEpilogue(epilogue, 'c')}
   C[(b * M + r) * N + c] = bitcast<u32>(v);
 }
 `;
