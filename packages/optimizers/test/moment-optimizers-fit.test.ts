@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {describe, expect, it} from 'vitest';
 import '@tfjs-amp/kernels'; // the AmpQuantize kernel that 16-bit storage uses
-import {AdamW, Nadam, adamw, nadam} from '../src/index.js';
+import {AdamW, type AdamWOptions, Nadam, adamw, nadam} from '../src/index.js';
 
 const FIT = {epochs: 2, batchSize: 16, shuffle: false, verbose: 0} as const;
 
@@ -90,11 +90,15 @@ describeBackends(['cpu', 'wasm', 'tensorflow'], () => {
       expect(b.map((w) => w.name.replace(/_\d+/g, ''))).toEqual(
         a.map((w) => w.name.replace(/_\d+/g, '')),
       );
-      a.forEach((w, i) => expectBitsEqual(bits(b[i]!.tensor), bits(w.tensor)));
+      a.forEach((w, i) => {
+        expectBitsEqual(bits(b[i]!.tensor), bits(w.tensor));
+      });
       tf.dispose([a[0]!.tensor, b[0]!.tensor]); // iter scalars are new tensors
       await model.trainOnBatch(x, y);
       await loaded.trainOnBatch(x, y);
-      model.getWeights().forEach((w, i) => expectBitsEqual(bits(loaded.getWeights()[i]!), bits(w)));
+      model.getWeights().forEach((w, i) => {
+        expectBitsEqual(bits(loaded.getWeights()[i]!), bits(w));
+      });
       tf.dispose([x, y]);
       model.dispose();
       loaded.dispose();
@@ -129,7 +133,7 @@ describe('AdamW and Nadam configuration', () => {
       momentumDecay: 0.004,
       convention: 'keras',
     });
-    tf.dispose([a, back, n]);
+    for (const o of [a, back as AdamW, n]) o.dispose();
   });
 
   it('rejects bad options with messages that name them', () => {
@@ -145,7 +149,7 @@ describe('AdamW and Nadam configuration', () => {
       new TypeError("Nadam: unknown stateFormat 'int8'. Allowed: bfloat16, float16, float32."),
     );
     expect(() => adamw({seed: 2 ** 21})).toThrow(RangeError);
-    expect(() => new AdamW(null as unknown as {})).toThrow(TypeError);
+    expect(() => new AdamW(null as unknown as AdamWOptions)).toThrow(TypeError);
   });
 
   it('setWeights rejects an odd number of slots and frees the slots it replaces', async () => {
