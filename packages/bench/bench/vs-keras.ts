@@ -1,0 +1,127 @@
+// tfjs-amp on tfjs-node against Keras 3 (TensorFlow backend) on the same machine: W1/W4 training
+// steps (Adam) under float32 and mixed_bfloat16, in alternating rounds (tfjs-amp's steps in this
+// process, Keras's in a Python child, one after the other), so both see the same machine load.
+// Keras runs from `TFJS_AMP_PYTHON` (default `python3`) with `keras` and `tensorflow` importable:
+//   python3 -m venv /tmp/k && /tmp/k/bin/pip install tensorflow-cpu==2.21.0
+//   TFJS_AMP_PYTHON=/tmp/k/bin/python npm run bench:keras -w @tfjs-amp/bench -- w1
+// Writes bench/results/vs-keras-<workload>.json.
+import {execFileSync} from 'node:child_process';
+import {mkdirSync, writeFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import {cpuFeatures, nativeBackendInfo} from '@tfjs-amp/kernels';
+import {fuseOptimizer} from '@tfjs-amp/optimizers';
+import {applyPolicy} from '@tfjs-amp/policy';
+
+await import('@tensorflow/tfjs-node' as string);
+await tf.setBackend('tensorflow');
+
+const here = dirname(fileURLToPath(import.meta.url));
+const workload = process.argv[2] ?? 'w1';
+const SHAPES: Record<string, [number[], number]> = {
+  w1: [[784, 1024, 1024, 10], 256],
+  w4: [[1024, 4096, 4096, 10], 512],
+};
+if (SHAPES[workload] == null)
+  throw new Error(`vs-keras: workload must be w1 or w4; got ${workload}`);
+const [dims, batch] = SHAPES[workload]!;
+const rounds = Number(process.env.ROUNDS ?? 4);
+const steps = Number(process.env.STEPS ?? (workload === 'w1' ? 12 : 4));
+const python = process.env.TFJS_AMP_PYTHON ?? 'python3';
+const POLICIES = ['float32', 'mixed_bfloat16'] as const;
+
+function model(policy: string): tf.LayersModel {
+  const m = tf.sequential({
+    layers: [
+      tf.layers.dense({inputShape: [dims[0]!], units: dims[1]!, activation: 'relu'}),
+      tf.layers.dense({units: dims[2]!, activation: 'relu'}),
+      tf.layers.dense({units: dims[3]!, activation: 'softmax'}),
+    ],
+  });
+  if (policy !== 'float32') applyPolicy(m, policy as 'mixed_bfloat16');
+  m.compile({optimizer: fuseOptimizer(tf.train.adam(1e-3)), loss: 'categoricalCrossentropy'});
+  return m;
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+const x = tf.randomNormal([batch, dims[0]!], 0, 1, 'float32', 1);
+const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat();
+const models = Object.fromEntries(POLICIES.map((p) => [p, model(p)]));
+for (const m of Object.values(models)) for (let i = 0; i < 3; i++) await m.trainOnBatch(x, y);
+
+const times: Record<string, number[]> = {};
+const add = (key: string, v: number[]) => {
+  times[key] = [...(times[key] ?? []), ...v];
+};
+let keras = 'unavailable';
+for (let round = 0; round < rounds; round++) {
+  for (const policy of POLICIES) {
+    const t: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const start = performance.now();
+      await models[policy]!.trainOnBatch(x, y);
+      t.push(performance.now() - start);
+    }
+    add(`tfjs-amp ${policy}`, t);
+    try {
+      const out = execFileSync(
+        python,
+        [
+          join(here, '../../../tools/peers/keras_step.py'),
+          '--workload',
+          workload,
+          '--policy',
+          policy,
+          '--steps',
+          String(steps),
+        ],
+        {
+          encoding: 'utf8',
+          env: {...process.env, TF_CPP_MIN_LOG_LEVEL: '3'},
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
+      const r = JSON.parse(out.trim().split('\n').at(-1)!);
+      keras = `Keras ${r.keras} / TF ${r.tensorflow}`;
+      add(`keras ${policy}`, r.step_ms);
+    } catch (err) {
+      if (round === 0 && policy === 'float32') {
+        console.error(
+          `vs-keras: Keras did not run from ${python} (${(err as Error).message.split('\n')[0]}); tfjs-amp only.`,
+        );
+      }
+    }
+  }
+}
+const summary = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+const ratio = (a: string, b: string) =>
+  summary[a] != null && summary[b] != null ? summary[a]! / summary[b]! : null;
+const cpu = cpuFeatures();
+const report = {
+  workload,
+  batch,
+  date: new Date().toISOString(),
+  machine: `${cpu.model} [${cpu.flags.join(' ')}], ${(await import('node:os')).cpus().length} cores`,
+  tfjsNode: `TF ${nativeBackendInfo()?.tensorflowVersion}`,
+  keras,
+  rounds,
+  stepsPerRound: steps,
+  medianStepMs: summary,
+  ratios: {
+    'tfjs-amp mixed_bfloat16 / float32': ratio('tfjs-amp mixed_bfloat16', 'tfjs-amp float32'),
+    'keras mixed_bfloat16 / float32': ratio('keras mixed_bfloat16', 'keras float32'),
+    'tfjs-amp float32 / keras float32': ratio('tfjs-amp float32', 'keras float32'),
+    'tfjs-amp mixed_bfloat16 / keras mixed_bfloat16': ratio(
+      'tfjs-amp mixed_bfloat16',
+      'keras mixed_bfloat16',
+    ),
+  },
+};
+console.log(JSON.stringify(report, null, 2));
+mkdirSync(join(here, 'results'), {recursive: true});
+writeFileSync(
+  join(here, 'results', `vs-keras-${workload}.json`),
+  `${JSON.stringify(report, null, 2)}\n`,
+);
+tf.dispose([x, y]);
