@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type {Tensor} from '@tensorflow/tfjs';
-import {numberOption} from './internal/describe-value.js';
+import {numberOption} from './internal/check-options.js';
 import type {Convention} from './convention.js';
 import {MomentOptimizer, f32} from './internal/moment-optimizer.js';
 import type {StoragePrecisionOptions} from './state-precision.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type {NamedAttrMap, Tensor} from '@tensorflow/tfjs';
-import {describeValue} from './internal/describe-value.js';
+import {choiceOption, outOfRange} from './internal/check-options.js';
 
 /** Formats optimizer state (and, for pure low-precision training, weights) can be stored in. */
 export const STORAGE_FORMATS = Object.freeze(['bfloat16', 'float16', 'float32'] as const);
@@ -69,30 +69,41 @@ export function resolveStoragePrecision(
   where: string,
   options: StoragePrecisionOptions,
 ): Required<StoragePrecisionOptions> {
-  const resolved = {...DEFAULT_STORAGE_PRECISION_OPTIONS};
-  for (const key of ['stateFormat', 'weightFormat'] as const) {
-    const value = options[key] ?? resolved[key];
-    if (!(STORAGE_FORMATS as readonly unknown[]).includes(value)) {
-      throw new TypeError(
-        `${where}: unknown ${key} ${describeValue(value)}. Allowed: ${STORAGE_FORMATS.join(', ')}.`,
-      );
-    }
-    resolved[key] = value;
-  }
-  for (const key of ['stateRounding', 'weightRounding'] as const) {
-    const value = options[key] ?? resolved[key];
-    if (!(STORAGE_ROUNDINGS as readonly unknown[]).includes(value)) {
-      throw new TypeError(
-        `${where}: unknown ${key} ${describeValue(value)}. Allowed: ${STORAGE_ROUNDINGS.join(', ')}.`,
-      );
-    }
-    resolved[key] = value;
-  }
-  const seed = options.seed ?? 0;
+  const d = DEFAULT_STORAGE_PRECISION_OPTIONS;
+  const resolved = {
+    stateFormat: choiceOption(
+      where,
+      'stateFormat',
+      options.stateFormat,
+      d.stateFormat,
+      STORAGE_FORMATS,
+    ),
+    stateRounding: choiceOption(
+      where,
+      'stateRounding',
+      options.stateRounding,
+      d.stateRounding,
+      STORAGE_ROUNDINGS,
+    ),
+    weightFormat: choiceOption(
+      where,
+      'weightFormat',
+      options.weightFormat,
+      d.weightFormat,
+      STORAGE_FORMATS,
+    ),
+    weightRounding: choiceOption(
+      where,
+      'weightRounding',
+      options.weightRounding,
+      d.weightRounding,
+      STORAGE_ROUNDINGS,
+    ),
+    seed: d.seed,
+  };
+  const seed = options.seed ?? d.seed;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 21) {
-    throw new RangeError(
-      `${where}: seed must be an integer in [0, 2^21); got ${describeValue(seed)}.`,
-    );
+    throw outOfRange(where, 'seed', 'an integer in [0, 2^21)', seed);
   }
   resolved.seed = seed;
   return resolved;

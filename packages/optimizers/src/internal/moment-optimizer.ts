@@ -9,7 +9,7 @@ import {
   resolveStoragePrecision,
   roundForStorage,
 } from '../state-precision.js';
-import {describeValue, numberOption} from './describe-value.js';
+import {choiceOption, numberOption, wrongTypeOf} from './check-options.js';
 
 /** A slot variable and the name it is saved under (as tfjs's own optimizers keep them). */
 interface Slot {
@@ -62,7 +62,7 @@ export abstract class MomentOptimizer<C> extends tf.Optimizer {
   constructor(where: string, options: object, defaults: MomentHyperparameters) {
     super();
     if (options == null || typeof options !== 'object') {
-      throw new TypeError(`${where}: options must be an object; got ${String(options)}.`);
+      throw wrongTypeOf(where, 'options', 'an object', options);
     }
     const o = options as Partial<MomentHyperparameters> & StoragePrecisionOptions;
     this.learningRate = numberOption(where, 'learningRate', o.learningRate, defaults.learningRate, {
@@ -83,13 +83,13 @@ export abstract class MomentOptimizer<C> extends tf.Optimizer {
       min: 0,
     });
     this.storage = resolveStoragePrecision(where, o);
-    const convention = o.convention ?? defaults.convention;
-    if (!(CONVENTIONS as readonly unknown[]).includes(convention)) {
-      throw new TypeError(
-        `${where}: unknown convention ${describeValue(convention)}. Allowed: ${CONVENTIONS.join(', ')}.`,
-      );
-    }
-    this.convention = convention;
+    this.convention = choiceOption(
+      where,
+      'convention',
+      o.convention,
+      defaults.convention,
+      CONVENTIONS,
+    );
   }
 
   /** Scalars of step `step` (1 for the first), computed once per step for every variable. */
