@@ -17,6 +17,7 @@ import {
   resolveLossScaleOptions,
 } from './options.js';
 import {initialScaleState, nextScale, type ScaleChange, type ScaleState} from './scale-rule.js';
+import {hasHostScaleRule, lossScaleUpdate} from './kernels/loss-scale-update.js';
 import {nextScaleOnDevice} from './scale-rule-on-device.js';
 import {
   deserializeOptimizer,
@@ -24,7 +25,7 @@ import {
   splitStateWeights,
   stateToWeights,
 } from './serialization.js';
-import {type StepMode, stepModeFor} from './step-mode.js';
+import {checkDeviceFactors, type StepMode, stepModeFor} from './step-mode.js';
 import {checkPhase, type StepPhase} from './step-phase.js';
 import {
   type DeviceUnscaleResult,
@@ -144,6 +145,7 @@ export class LossScaleOptimizer extends tf.Optimizer {
     this.options = resolveLossScaleOptions(options);
     this.innerOptimizer = inner;
     this.stepMode = stepModeFor(this.options);
+    if (this.stepMode === 'device') checkDeviceFactors(this.options, hasHostScaleRule());
     // The fused ops update TensorFlow variables in place, which a select cannot undo: 'device'
     // mode applies through the inner optimizer (tfjs's own update).
     this.stepper =
@@ -536,7 +538,10 @@ export class LossScaleOptimizer extends tf.Optimizer {
   private finishDeviceStep(finite: Scalar, gradNormSquared: Scalar | undefined): void {
     const device = this.device!;
     const before = device.current;
-    const next = tf.tidy(() => ({...nextScaleOnDevice(before, finite, this.options)}));
+    const next = tf.tidy(() => ({
+      ...(lossScaleUpdate(before, finite, this.options) ??
+        nextScaleOnDevice(before, finite, this.options)),
+    }));
     const step = this.iterations;
     device.advance(next, step, before.lossScale, gradNormSquared, this.listeners.size > 0);
     this.incrementIterations();

@@ -135,18 +135,6 @@ describe('resolveLossScaleOptions', () => {
     );
   });
 
-  it("refuses factors that are not float32 values with mode 'device', naming the fix", () => {
-    expect(() => resolveLossScaleOptions({mode: 'device', backoffFactor: 0.3})).toThrow(RangeError);
-    expect(() => resolveLossScaleOptions({mode: 'device', growthFactor: 1.1})).toThrow(
-      "LossScaleOptimizer: growthFactor must be a float32 value with mode 'device' (the scale is " +
-        `multiplied on the device in float32); got 1.1. Use Math.fround(1.1) = ${Math.fround(1.1)}, or mode 'sync'.`,
-    );
-    expect(resolveLossScaleOptions({mode: 'device', growthFactor: Math.fround(1.1)}).mode).toBe(
-      'device',
-    );
-    expect(resolveLossScaleOptions({mode: 'sync', growthFactor: 1.1}).growthFactor).toBe(1.1);
-  });
-
   it('throws a TypeError when options is not an object', () => {
     expect(() => resolveLossScaleOptions(5)).toThrow(
       'LossScaleOptimizer: options must be an object of LossScaleOptions; got 5.',

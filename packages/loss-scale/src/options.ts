@@ -88,9 +88,9 @@ export interface LossScaleOptions {
    *   on demand (a getter costs one read) or with `readState()`; events arrive at that read.
    *   Not fused on tfjs-node (the fused ops update TensorFlow variables in place).
    * - `'auto'` (default): `'device'` on webgl, webgpu and tfjs-node's `tensorflow` backend on a
-   *   GPU (the backend active at construction), else `'sync'`, which is as fast or faster on cpu
-   *   and wasm; and `'sync'` when `growthFactor` or `backoffFactor` is not a float32 value, which
-   *   `'device'` refuses.
+   *   GPU (the backend active at construction), else `'sync'`; and `'sync'` when `growthFactor`
+   *   or `backoffFactor` is not a float32 value, which `'device'` refuses on GPU backends (it
+   *   multiplies the scale in float32 there; on cpu and wasm one host kernel runs the rule).
    */
   mode?: LossScaleMode;
 }
@@ -249,22 +249,6 @@ export function resolveLossScaleOptions(options: unknown = {}): ResolvedLossScal
   const mode = pick('mode');
   if (typeof mode !== 'string' || !(LOSS_SCALE_MODES as readonly string[]).includes(mode)) {
     throw invalidChoice(WHERE, 'mode', mode, LOSS_SCALE_MODES);
-  }
-  if (mode === 'device') {
-    for (const [name, factor] of [
-      ['growthFactor', growthFactor],
-      ['backoffFactor', backoffFactor],
-    ] as const) {
-      if (Math.fround(factor) !== factor) {
-        throw outOfRange(
-          WHERE,
-          name,
-          "a float32 value with mode 'device' (the scale is multiplied on the device in float32)",
-          factor,
-          `Use Math.fround(${factor}) = ${Math.fround(factor)}, or mode 'sync'.`,
-        );
-      }
-    }
   }
   return Object.freeze({
     backoffFactor,

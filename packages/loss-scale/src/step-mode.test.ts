@@ -1,7 +1,7 @@
 import {useBackend} from '@tfjs-amp/test-utils';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {resolveLossScaleOptions} from './options.js';
-import {DEVICE_MODE_BACKENDS, stepModeFor} from './step-mode.js';
+import {checkDeviceFactors, DEVICE_MODE_BACKENDS, stepModeFor} from './step-mode.js';
 
 describe('stepModeFor', () => {
   beforeAll(async () => {
@@ -32,5 +32,18 @@ describe('stepModeFor', () => {
   it('returns an explicit mode as it is', () => {
     expect(stepModeFor(resolveLossScaleOptions({mode: 'sync'}), 'webgl')).toBe('sync');
     expect(stepModeFor(resolveLossScaleOptions({mode: 'device'}), 'cpu')).toBe('device');
+  });
+
+  it("lets 'device' mode take only float32 factors where no host kernel runs the rule", () => {
+    const odd = resolveLossScaleOptions({mode: 'device', growthFactor: 1.1});
+    expect(() => checkDeviceFactors(odd, true, 'wasm')).not.toThrow();
+    expect(() => checkDeviceFactors(odd, false, 'webgl')).toThrow(RangeError);
+    expect(() => checkDeviceFactors(odd, false, 'webgl')).toThrow(
+      "LossScaleOptimizer: growthFactor must be a float32 value with mode 'device' on the 'webgl' " +
+        'backend (the scale is multiplied on the device in float32); got 1.1. Use ' +
+        `Math.fround(1.1) = ${Math.fround(1.1)}, or mode 'sync'.`,
+    );
+    const fround = resolveLossScaleOptions({growthFactor: Math.fround(1.1)});
+    expect(() => checkDeviceFactors(fround, false, 'webgl')).not.toThrow();
   });
 });

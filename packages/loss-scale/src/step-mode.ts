@@ -35,3 +35,31 @@ export function stepModeFor(
   }
   return 'sync';
 }
+
+/**
+ * Checks that `'device'` mode can run the scale rule exactly: on backends without the host kernel
+ * (`hostRule` false: webgl, webgpu, tensorflow) the scale is multiplied on the device in float32,
+ * which equals {@link nextScale}'s double product rounded to float32 only for float32 factors.
+ * @throws RangeError naming the factor and the fix.
+ * @example
+ * checkDeviceFactors(resolveLossScaleOptions({backoffFactor: 0.3}), false) // RangeError
+ */
+export function checkDeviceFactors(
+  options: Pick<ResolvedLossScaleOptions, 'growthFactor' | 'backoffFactor'>,
+  hostRule: boolean,
+  backendName: string = tf.getBackend(),
+): void {
+  if (hostRule) return;
+  for (const [name, factor] of [
+    ['growthFactor', options.growthFactor],
+    ['backoffFactor', options.backoffFactor],
+  ] as const) {
+    if (Math.fround(factor) !== factor) {
+      throw new RangeError(
+        `LossScaleOptimizer: ${name} must be a float32 value with mode 'device' on the ` +
+          `'${backendName}' backend (the scale is multiplied on the device in float32); got ` +
+          `${factor}. Use Math.fround(${factor}) = ${Math.fround(factor)}, or mode 'sync'.`,
+      );
+    }
+  }
+}

@@ -121,6 +121,8 @@ interface UnscalePass {
   us: Tensor[];
   /** Unscaled gradients before clipping. */
   unclipped: Tensor[];
+  /** Whether the elementwise check applies (no norm clipping, or value clipping). */
+  elementwise: boolean;
   /** The quick sums (first `quickChecks` entries), then the norm checks (`square * 0`). */
   checks: Scalar[];
   quickChecks: number;
@@ -128,14 +130,20 @@ interface UnscalePass {
   total: Scalar | null;
 }
 
-function unscalePass(grads: Tensor[], scaleT: Scalar, options: UnscaleOptions): UnscalePass {
+function unscalePass(
+  grads: Tensor[],
+  scaleT: Scalar,
+  options: UnscaleOptions,
+  quick = true,
+): UnscalePass {
   const {clipNorm, globalClipNorm, clipValue, reportGradNorm} = options;
   let us: Tensor[] = grads.map((g) => tf.div(g, scaleT));
   const checks: Scalar[] = [];
   // Norm clipping checks through the squared norms, unless value clipping would hide an Inf first.
   const elementwise = clipValue != null || (clipNorm == null && globalClipNorm == null);
   const unclipped = us;
-  if (elementwise) for (const u of us) checks.push(tf.sum(u));
+  // The quick sums: one reduction each, worth it only when a read confirms them (sync mode).
+  if (elementwise && quick) for (const u of us) checks.push(tf.sum(u));
   const quickChecks = checks.length;
   if (clipValue != null) us = us.map((u) => clipByValue(u, clipValue));
   const needSquares = clipNorm != null || globalClipNorm != null || reportGradNorm;
@@ -153,14 +161,14 @@ function unscalePass(grads: Tensor[], scaleT: Scalar, options: UnscaleOptions): 
     const factor = normClipFactor(total!, globalClipNorm);
     us = us.map((u) => tf.mul(u, factor));
   }
-  return {us, unclipped, checks, quickChecks, total};
+  return {us, unclipped, elementwise, checks, quickChecks, total};
 }
 
 /** 0 when every gradient (and norm) is finite, NaN otherwise: `sum(u * 0)` per tensor + norm checks. */
 function exactCheck(pass: UnscalePass): Scalar {
   const zero = tf.scalar(0);
   const exact = [
-    ...(pass.quickChecks > 0 ? pass.unclipped.map((u) => tf.sum(tf.mul(u, zero)) as Scalar) : []),
+    ...(pass.elementwise ? pass.unclipped.map((u) => tf.sum(tf.mul(u, zero)) as Scalar) : []),
     ...pass.checks.slice(pass.quickChecks),
   ];
   if (exact.length === 0) return tf.scalar(0);
