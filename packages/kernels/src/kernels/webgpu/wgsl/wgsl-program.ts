@@ -75,6 +75,14 @@ export interface WgslProgram {
   readonly workgroups?: readonly [number, number, number];
 }
 
+/** Dispatches recorded per program name since the process started (test and benchmark hook). */
+const dispatches = new Map<string, number>();
+
+/** How many times each tfjs-amp WGSL program has been dispatched, by program name. */
+export function wgslDispatchCounts(): ReadonlyMap<string, number> {
+  return dispatches;
+}
+
 const pipelines = new WeakMap<object, Map<string, {getBindGroupLayout(i: number): unknown}>>();
 
 /**
@@ -147,6 +155,7 @@ export function runWgsl(
     pass.dispatchWorkgroups(x, Math.ceil(groups / x), 1);
   }
   backend.dispatchCountInPass++;
+  dispatches.set(program.name, (dispatches.get(program.name) ?? 0) + 1);
   if (backend.activeTimers != null || submitBatchSize() <= backend.dispatchCountInPass) {
     backend.endComputePassEncoder();
     backend.submitQueue();
