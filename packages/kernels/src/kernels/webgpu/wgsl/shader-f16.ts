@@ -60,6 +60,7 @@ export function requestShaderF16(): 'requested' | 'has-f16' | 'too-late' | 'no-w
     const gpu = (globalThis as {navigator?: {gpu?: GpuLike}}).navigator?.gpu;
     if (gpu == null) return original();
     const requestAdapter = gpu.requestAdapter;
+    const own = Object.hasOwn(gpu, 'requestAdapter');
     gpu.requestAdapter = async (options?: object) => {
       const adapter = await requestAdapter.call(gpu, options);
       if (adapter == null || !adapter.features.has(SHADER_F16)) return adapter;
@@ -79,7 +80,8 @@ export function requestShaderF16(): 'requested' | 'has-f16' | 'too-late' | 'no-w
     try {
       return await original();
     } finally {
-      gpu.requestAdapter = requestAdapter;
+      if (own) gpu.requestAdapter = requestAdapter;
+      else delete (gpu as Partial<GpuLike>).requestAdapter;
     }
   };
   wrapped.add(factory);
