@@ -25,5 +25,9 @@ describe('matMulShape', () => {
     expect(matMulShape(info([2, 1, 3, 4]), info([1, 3, 4, 5]), false, false)).toBeNull();
     expect(matMulShape(info([3, 4]), info([5, 6]), false, false)).toBeNull();
     expect(matMulShape(info([0, 4]), info([4, 6]), false, false)).toBeNull();
+    expect(
+      matMulShape(info([70000, 1, 4]), info([4, 6]), false, false),
+      '65535 batches',
+    ).toBeNull();
   });
 });

@@ -5,7 +5,9 @@ import type {MatMulShape} from './matmul-program.js';
 /**
  * The batched product of `a` and `b` as the WGSL matmul runs it, with its output shape (the
  * broadcast batch dimensions, then m × n), or null when the batch dimensions broadcast in a way
- * the kernel does not cover (each side's batch must be one, or both equal after flattening).
+ * the kernel does not cover (each side's batch must be one, or both equal after flattening), or
+ * when it would need more than WebGPU's guaranteed 65535 workgroups along one dimension (16×16
+ * output tiles along x and y, one batch per z).
  */
 export function matMulShape(
   a: TensorInfo,
@@ -29,6 +31,7 @@ export function matMulShape(
   const batch = tf.util.sizeFromShape(outer);
   if (!((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1))) return null;
   if (batch === 0 || m === 0 || n === 0 || k === 0) return null;
+  if (Math.max(Math.ceil(m / 16), Math.ceil(n / 16), batch) > 65535) return null;
   return {
     shape: {batchA, batchB, m, k, n, transposeA, transposeB},
     outShape: [...outer, m, n],
