@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type {TensorInfo} from '@tensorflow/tfjs';
 import type {FormatName} from '../formats/format-spec.js';
-import {asNodeBackend, type HandleScope, type NodeBackend, TF_DTYPES} from './binding.js';
+import {
+  asNodeBackend,
+  type HandleScope,
+  type NodeBackend,
+  TF_DTYPES,
+  type TfHandle,
+} from './binding.js';
 
 /**
  * The cast cache of the native kernels, like `torch.autocast`'s: beside a float32 tfjs tensor on
@@ -23,6 +29,13 @@ interface BackendCache {
   bytes: number;
   /** The most `bytes` reached since the last {@link resetNativeMemoryPeak}. */
   peakBytes: number;
+  /**
+   * Float32 tensors whose data exists only as their 16-bit copy so far (see
+   * {@link deferredFloat32}): dataId → the format of that copy.
+   */
+  readonly deferred: Map<object, FormatName>;
+  /** Their float32 bytes, which tfjs counts in `tf.memory()` but TF has not allocated. */
+  deferredBytes: number;
 }
 
 const caches = new WeakMap<NodeBackend, BackendCache>();
@@ -33,28 +46,147 @@ const reshapes = new WeakMap<object, TensorInfo>();
 
 type DisposeData = (dataId: object, force?: boolean) => boolean;
 
+/** A tfjs-node tensor entry; `id` is its TF handle (negative: none). */
+interface TensorData {
+  id: number;
+  shape: number[];
+  dtype: number;
+}
+
 interface TensorMapOwner {
   disposeData: DisposeData;
-  tensorMap: {has(dataId: object): boolean};
+  getInputTensorIds(tensors: TensorInfo[]): number[];
+  readSync(dataId: object): unknown;
+  tensorMap: {has(dataId: object): boolean; get(dataId: object): TensorData | undefined};
 }
+
+/** The handle id of a deferred float32 tensor: none yet (tfjs-node skips negative ids). */
+const DEFERRED_ID = -2;
 
 function cacheOf(node: NodeBackend): BackendCache {
   let cache = caches.get(node);
   if (cache != null) return cache;
-  const created: BackendCache = {halves: new Map(), bytes: 0, peakBytes: 0};
+  const created: BackendCache = {
+    halves: new Map(),
+    bytes: 0,
+    peakBytes: 0,
+    deferred: new Map(),
+    deferredBytes: 0,
+  };
   cache = created;
   caches.set(node, created);
-  // Free a dataId's 16-bit handles when tfjs-node frees the dataId itself.
   const owner = node as unknown as TensorMapOwner;
+  // Free a dataId's 16-bit handles when tfjs-node frees the dataId itself.
   const dispose = owner.disposeData.bind(node);
   owner.disposeData = (dataId, force) => {
     const released = dispose(dataId, force);
-    if (created.halves.has(dataId) && !owner.tensorMap.has(dataId)) {
-      freeEntry(node, created, dataId);
+    if (!owner.tensorMap.has(dataId)) {
+      if (created.deferred.has(dataId)) undefer(created, dataId);
+      if (created.halves.has(dataId)) freeEntry(node, created, dataId);
     }
     return released;
   };
+  // Give a deferred float32 tensor its float32 data the first time anything reads it: an op of
+  // tfjs-node (every one takes its inputs through getInputTensorIds) or dataSync/data.
+  const inputIds = owner.getInputTensorIds.bind(node);
+  owner.getInputTensorIds = (tensors) => {
+    if (created.deferred.size > 0) {
+      for (const t of tensors) materialize(node, created, t.dataId as object);
+    }
+    return inputIds(tensors);
+  };
+  const readSync = owner.readSync.bind(node);
+  owner.readSync = (dataId) => {
+    if (created.deferred.size > 0) materialize(node, created, dataId);
+    return readSync(dataId);
+  };
   return created;
+}
+
+function undefer(cache: BackendCache, dataId: object): void {
+  const format = cache.deferred.get(dataId);
+  if (format == null) return;
+  cache.deferred.delete(dataId);
+  const half = cache.halves.get(dataId)?.get(format);
+  if (half != null) cache.deferredBytes -= 2 * half.bytes;
+}
+
+/**
+ * Casts a deferred tensor's 16-bit copy to float32 (exact) and makes it the tensor's data. The
+ * 16-bit copy is freed then: by the time float32 code reads an activation (a relu gradient in the
+ * backward pass), the native products that read it in 16 bits have run.
+ */
+function materialize(node: NodeBackend, cache: BackendCache, dataId: object): void {
+  const format = cache.deferred.get(dataId);
+  if (format == null) return;
+  const info = (node as unknown as TensorMapOwner).tensorMap.get(dataId)!;
+  const half = cache.halves.get(dataId)!.get(format)!;
+  const out = node.binding.executeOp(
+    'Cast',
+    [
+      {name: 'SrcT', type: node.binding.TF_ATTR_TYPE, value: TF_DTYPES[format]!},
+      {name: 'DstT', type: node.binding.TF_ATTR_TYPE, value: node.binding.TF_FLOAT},
+      {name: 'Truncate', type: node.binding.TF_ATTR_BOOL, value: false},
+    ],
+    [half.id],
+    1,
+  )[0]!;
+  info.id = out.id;
+  undefer(cache, dataId);
+  freeEntry(node, cache, dataId);
+}
+
+/**
+ * A float32 tfjs tensor of `shape` whose data is, for now, only the 16-bit handle `half` (owned by
+ * the cache from here): no float32 copy exists until something reads it as float32, which casts
+ * it then (exact). A native kernel reading it takes the 16-bit handle as it is. So activations
+ * that only native kernels read live in 16 bits: what mixed precision saves in memory.
+ * `tf.memory()` still counts them as float32; `nativeMemory().deferredBytes` says how much of
+ * that does not exist.
+ */
+export function deferredFloat32(node: NodeBackend, half: TfHandle, format: FormatName): TensorInfo {
+  const cache = cacheOf(node);
+  const result = node.createOutputTensor({
+    id: DEFERRED_ID,
+    shape: half.shape,
+    dtype: node.binding.TF_FLOAT,
+  });
+  storeHalf(node, result, format, half.id);
+  cache.deferred.set(result.dataId as object, format);
+  cache.deferredBytes += 4 * half.shape.reduce((a, b) => a * b, 1);
+  markRoundedData(result, format);
+  return result;
+}
+
+/**
+ * `x` reshaped to `shape` without giving it float32 data, when `x` is deferred: its 16-bit copy
+ * reshaped (a TF Reshape, no copy), as a new deferred tensor. Null when `x` is not deferred.
+ */
+export function reshapeDeferred(
+  node: NodeBackend,
+  x: TensorInfo,
+  shape: readonly number[],
+): TensorInfo | null {
+  const cache = caches.get(node);
+  const format = cache?.deferred.get(x.dataId as object);
+  if (cache == null || format == null) return null;
+  const half = cache.halves.get(x.dataId as object)!.get(format)!;
+  const binding = node.binding;
+  const shapeId = binding.createTensor([shape.length], binding.TF_INT32, Int32Array.from(shape));
+  try {
+    const out = binding.executeOp(
+      'Reshape',
+      [
+        {name: 'T', type: binding.TF_ATTR_TYPE, value: TF_DTYPES[format]!},
+        {name: 'Tshape', type: binding.TF_ATTR_TYPE, value: binding.TF_INT32},
+      ],
+      [half.id, shapeId],
+      1,
+    )[0]!;
+    return deferredFloat32(node, out, format);
+  } finally {
+    binding.deleteTensor(shapeId);
+  }
 }
 
 function freeEntry(node: NodeBackend, cache: BackendCache, dataId: object): void {
@@ -178,6 +310,11 @@ export interface NativeMemory {
   readonly bytes: number;
   /** The most bytes held at once since the last {@link resetNativeMemoryPeak} (a step's peak). */
   readonly peakBytes: number;
+  /**
+   * Float32 bytes `tf.memory()` counts for tensors that exist only as their 16-bit copy (native
+   * outputs no float32 code has read yet): memory tfjs reports that TF has not allocated.
+   */
+  readonly deferredBytes: number;
 }
 
 /**
@@ -196,10 +333,15 @@ export function nativeMemory(): NativeMemory {
 /** {@link nativeMemory} of one backend. */
 export function cacheMemory(node: NodeBackend | null): NativeMemory {
   const cache = node == null ? undefined : caches.get(node);
-  if (cache == null) return Object.freeze({handles: 0, bytes: 0, peakBytes: 0});
+  if (cache == null) return Object.freeze({handles: 0, bytes: 0, peakBytes: 0, deferredBytes: 0});
   let handles = 0;
   for (const entry of cache.halves.values()) handles += entry.size;
-  return Object.freeze({handles, bytes: cache.bytes, peakBytes: cache.peakBytes});
+  return Object.freeze({
+    handles,
+    bytes: cache.bytes,
+    peakBytes: cache.peakBytes,
+    deferredBytes: cache.deferredBytes,
+  });
 }
 
 /**
@@ -218,5 +360,9 @@ export function resetNativeMemoryPeak(): void {
  * handles belong to the cast cache, i.e. to live tfjs tensors, not to the code under test.
  */
 export const CACHE_HANDLES_HOOK = Symbol.for('@tfjs-amp/kernels:cast-cache-handles');
-(globalThis as Record<symbol, unknown>)[CACHE_HANDLES_HOOK] = (backend: unknown): number =>
-  cacheMemory(asNodeBackend(backend)).handles;
+(globalThis as Record<symbol, unknown>)[CACHE_HANDLES_HOOK] = (backend: unknown): number => {
+  const node = asNodeBackend(backend);
+  const cache = node == null ? undefined : caches.get(node);
+  // A deferred tensor's 16-bit copy is its data: it counts as the tensor's handle.
+  return cacheMemory(node).handles - (cache?.deferred.size ?? 0);
+};

@@ -9,8 +9,7 @@ import {
   type TfOpAttr,
   typeAttr,
 } from './binding.js';
-import {getComputeFormat} from './context.js';
-import {halfOf, markRoundedData, storeHalf} from './half-cache.js';
+import {cachedHalf, deferredFloat32, halfOf} from './half-cache.js';
 import type {NativeOpName} from './probe.js';
 
 /**
@@ -21,8 +20,6 @@ export type NativeInput =
   | TensorInfo
   | {readonly int32: readonly number[]}
   | {readonly half: TfHandle};
-
-const isTensorInput = (x: NativeInput): x is TensorInfo => !('int32' in x) && !('half' in x);
 
 /**
  * Runs one TF op in `format` inside libtensorflow and returns its 16-bit output handle, tracked by
@@ -40,25 +37,24 @@ export function runHalfOp(
 ): TfHandle {
   const dtype = TF_DTYPES[format];
   if (dtype == null) throw new Error(`tfjs-amp: ${format} has no TensorFlow dtype.`);
-  const floats = inputs.filter(isTensorInput);
-  // Handles of the float32 inputs; owned by their tfjs tensors, never deleted here.
-  const floatIds = node.getInputTensorIds(floats);
-  let next = 0;
   const ids = inputs.map((x) => {
     if ('int32' in x) return scope.int32(x.int32);
     if ('half' in x) return x.half.id;
-    const i = next++;
-    return halfOf(node, scope, x, floatIds[i]!, format, true);
+    // The cached copy when there is one: a deferred float32 tensor is not materialized for it.
+    const cached = cachedHalf(node, x, format);
+    if (cached != null) return cached;
+    // The float32 handle is owned by its tfjs tensor, never deleted here.
+    const [floatId] = node.getInputTensorIds([x]);
+    return halfOf(node, scope, x, floatId!, format, true);
   });
   return scope.run(op, [typeAttr(node.binding, 'T', dtype), ...attrs], ids);
 }
 
 /**
- * The float32 tfjs tensor of a 16-bit handle (Cast(format → float32), exact): marked as holding
- * only `format` values, so `quantize` and the straight-through gradient skip it. Inside a
- * compute-format context (a forward pass, whose output the next layer's native kernel reads),
- * the 16-bit handle is kept in the cast cache beside it; in a backward pass (gradients, which
- * float32 code reads next) it is deleted with `scope`.
+ * The float32 tfjs tensor of a 16-bit handle: deferred (`deferredFloat32`: its data stays the
+ * 16-bit handle until float32 code reads it, then Cast(format → float32), exact), and marked as
+ * holding only `format` values, so `quantize` and the straight-through gradient skip it. The
+ * next native kernel reads the 16-bit handle as it is.
  */
 export function float32Of(
   node: NodeBackend,
@@ -66,16 +62,8 @@ export function float32Of(
   half: TfHandle,
   format: FormatName,
 ): Tensor {
-  const dtype = TF_DTYPES[format]!;
-  const out32 = scope.cast(half.id, dtype, node.binding.TF_FLOAT);
-  const result = node.createOutputTensor(out32);
-  scope.release(out32);
-  markRoundedData(result, format);
-  if (getComputeFormat() === format) {
-    scope.release(half);
-    storeHalf(node, result, format, half.id);
-  }
-  return result;
+  scope.release(half);
+  return deferredFloat32(node, half, format) as Tensor;
 }
 
 /**

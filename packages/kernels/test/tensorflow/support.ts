@@ -58,10 +58,15 @@ export class OpSpy {
     backend.binding = copy as Binding;
   }
 
-  /** Ops (not Casts) that ran with `T` = the format's TF dtype, in order. */
+  /**
+   * Arithmetic ops that ran with `T` = the format's TF dtype, in order (not Casts, nor the
+   * Reshapes of 16-bit handles that keep native outputs in 16 bits).
+   */
   nativeOps(format: FormatName): string[] {
     const dtype = TF_DTYPES[format];
-    return this.calls.filter((c) => c.op !== 'Cast' && c.dtype === dtype).map((c) => c.op);
+    return this.calls
+      .filter((c) => c.op !== 'Cast' && c.op !== 'Reshape' && c.dtype === dtype)
+      .map((c) => c.op);
   }
 
   /** Every non-Cast op whose `T` was a 16-bit float (float16 or bfloat16). */
