@@ -2,14 +2,18 @@
 // steps, state, events, weights and fit results as 'sync' mode.
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
-import {afterEach, describe, expect, it, vi} from 'vitest';
+import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
 import {
   FLOAT32_MAX,
   type LossScaleEvent,
   type LossScaleOptions,
   LossScaleOptimizer,
 } from '../src/index.js';
+import {LOSS_SCALE_UPDATE_CONFIGS} from '../src/kernels/loss-scale-update.js';
+import {SELECT_BY_FLAG_CONFIGS} from '../src/kernels/select-by-flag.js';
 import {makeData, makeMlp, makeProblem, modelWeights, valuesOf} from './helpers.js';
+import {gradNumber, TRAJECTORIES} from './trajectories.js';
+import {quantize} from '@tfjs-amp/kernels';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -227,6 +231,70 @@ describe("LossScaleOptimizer in 'device' mode", () => {
         });
         for (const o of [plainOpt, syncOpt, deviceOpt]) o.dispose();
       });
+    });
+  });
+
+  // webgl, webgpu and tfjs-node have no host kernels: tf.where and the float32 tensor rule. Run
+  // that path on wasm (whose Tile reads nothing back; the cpu backend's Tile does) with the
+  // kernels unregistered.
+  describe('without the host kernels (the path of GPU backends)', () => {
+    describeBackends(['wasm'], () => {
+      const configs = [...SELECT_BY_FLAG_CONFIGS, ...LOSS_SCALE_UPDATE_CONFIGS].filter(
+        (c) => c.backendName === 'wasm',
+      );
+      beforeAll(() => {
+        for (const c of configs) tf.unregisterKernel(c.kernelName, c.backendName);
+      });
+      afterAll(() => {
+        for (const c of configs) tf.registerKernel(c);
+      });
+
+      it("reads nothing back and takes the same steps as 'sync' mode", async () => {
+        const sync = await runSteps({mode: 'sync'});
+        const device = await runSteps({mode: 'device'}, true);
+        expect(device.readsInSteps).toBe(0);
+        expect(device.events).toEqual(sync.events);
+        expect(device.state).toEqual(sync.state);
+        device.vars.forEach((v, i) => {
+          expectBitsEqual(v, sync.vars[i]!, `variable ${i}`);
+        });
+        device.weights.forEach((w, i) => {
+          expectBitsEqual(w.values, sync.weights[i]!.values, w.name);
+        });
+      });
+
+      for (const t of TRAJECTORIES) {
+        const float32Factors = [t.options.growthFactor ?? 2, t.options.backoffFactor ?? 0.5].every(
+          (f) => Math.fround(f) === f,
+        );
+        if (!float32Factors) {
+          it(`refuses ${t.name}'s factors (not float32 values) in 'device' mode`, () => {
+            expect(
+              () => new LossScaleOptimizer(tf.train.sgd(0), {...t.options, mode: 'device'}),
+            ).toThrow(RangeError);
+          });
+          continue;
+        }
+        it(`matches ${t.name} (${t.library}) step for step`, () => {
+          const v = tf.variable(tf.ones([t.grads[0]!.length]), true, `gpu-path/${t.name}`);
+          const opt = new LossScaleOptimizer(tf.train.sgd(0), {...t.options, mode: 'device'});
+          t.steps.forEach((step, i) => {
+            expect(opt.lossScale, `${t.name} step ${i}: scale`).toBe(step.scale);
+            const g = tf.tensor1d(t.grads[i]!.map(gradNumber));
+            opt.minimize(() => tf.sum(tf.mul(quantize(v, 'float16'), g)) as tf.Scalar);
+            g.dispose();
+            expect(opt.lastStepSkipped, `${t.name} step ${i}: skipped`).toBe(step.skipped);
+            if (step.hysteresisLeft !== undefined) {
+              expect(opt.hysteresisLeft, `${t.name} step ${i}: hysteresis`).toBe(
+                step.hysteresisLeft,
+              );
+            }
+          });
+          expect(opt.lossScale).toBe(t.finalScale);
+          opt.dispose();
+          v.dispose();
+        });
+      }
     });
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type {KernelFunc, NamedAttrMap, Scalar, TensorInfo} from '@tensorflow/tfjs';
+import type {KernelConfig, KernelFunc, NamedAttrMap, Scalar, TensorInfo} from '@tensorflow/tfjs';
 import {nextScale, type ScaleRuleOptions} from '../scale-rule.js';
 import {COUNTER_NAMES, type DeviceScaleState} from '../scale-rule-on-device.js';
 import {firstValue, HOST_MEMORY_BACKENDS, hostBackend, scalarOutput} from './host-memory.js';
@@ -41,14 +41,17 @@ const lossScaleUpdateKernel: KernelFunc = ({inputs, backend, attrs}) => {
   ];
 };
 
-for (const backendName of HOST_MEMORY_BACKENDS) {
-  if (tf.getKernel(AMP_LOSS_SCALE_UPDATE, backendName) == null) {
-    tf.registerKernel({
-      kernelName: AMP_LOSS_SCALE_UPDATE,
-      backendName,
-      kernelFunc: lossScaleUpdateKernel,
-    });
-  }
+/** The kernel configs registered on import, one per host-memory backend. */
+export const LOSS_SCALE_UPDATE_CONFIGS: readonly KernelConfig[] = Object.freeze(
+  HOST_MEMORY_BACKENDS.map((backendName) => ({
+    kernelName: AMP_LOSS_SCALE_UPDATE,
+    backendName,
+    kernelFunc: lossScaleUpdateKernel,
+  })),
+);
+
+for (const config of LOSS_SCALE_UPDATE_CONFIGS) {
+  if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
 }
 
 /** Whether the active backend runs {@link lossScaleUpdate} as one host kernel. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type {KernelFunc, Scalar, Tensor, TensorInfo} from '@tensorflow/tfjs';
+import type {KernelConfig, KernelFunc, Scalar, Tensor, TensorInfo} from '@tensorflow/tfjs';
 import {firstValue, HOST_MEMORY_BACKENDS, hostBackend, shareOutput} from './host-memory.js';
 
 /** Name of the kernel behind {@link selectByFlag} on the cpu and wasm backends. */
@@ -12,14 +12,17 @@ const selectByFlagKernel: KernelFunc = ({inputs, backend}) => {
   return shareOutput(host, firstValue(host, flag!) !== 0 ? whenTrue! : whenFalse!);
 };
 
-for (const backendName of HOST_MEMORY_BACKENDS) {
-  if (tf.getKernel(AMP_SELECT_BY_FLAG, backendName) == null) {
-    tf.registerKernel({
-      kernelName: AMP_SELECT_BY_FLAG,
-      backendName,
-      kernelFunc: selectByFlagKernel,
-    });
-  }
+/** The kernel configs registered on import, one per host-memory backend. */
+export const SELECT_BY_FLAG_CONFIGS: readonly KernelConfig[] = Object.freeze(
+  HOST_MEMORY_BACKENDS.map((backendName) => ({
+    kernelName: AMP_SELECT_BY_FLAG,
+    backendName,
+    kernelFunc: selectByFlagKernel,
+  })),
+);
+
+for (const config of SELECT_BY_FLAG_CONFIGS) {
+  if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
 }
 
 /**
