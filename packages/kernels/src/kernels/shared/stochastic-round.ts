@@ -1,6 +1,6 @@
 import type {FormatSpec} from '../../formats/format-spec.js';
 import {invalidChoice, outOfRange} from '../../internal/errors.js';
-import {type RoundingPlan, roundFloat32} from './round-bits.js';
+import {INF_BITS, type RoundingPlan, SIGN_BIT, roundFloat32} from './round-bits.js';
 
 /**
  * Stochastic rounding core, shared by every backend's `AmpQuantize` kernel so that one seed gives
@@ -32,23 +32,50 @@ export function stochasticRoundFloat32(
   const mantissaBits = spec.mantissaBits;
   const maxFinite = spec.maxFinite;
   const overflow = new Float32Array(new Int32Array([plan.overflow]).buffer)[0]!;
+  const maxBits = new Int32Array(new Float32Array([maxFinite]).buffer)[0]!;
   const seedLo = seed >>> 0;
   const seedHi = Math.floor(seed / 2 ** 32) >>> 0;
   const key = mix32(mix32(seedLo ^ 0x9e3779b9) ^ (seedHi + 0x7f4a7c15));
   const bits = new Int32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Int32Array(dst.buffer, dst.byteOffset, dst.length);
+  // Integer fast path for |x| where the format keeps `drop` bits fewer than float32 (its normal
+  // range; every finite value for formats with float32's exponent range): round up iff the
+  // draw's top `drop` bits, as an integer, are below the dropped bits d, probability d / 2^drop.
+  // This is the same event as the general path's `draw < frac·2^32` (frac = d / 2^drop).
+  const drop = plan.drop;
+  const dropMask = (1 << drop) - 1;
+  const shift = 32 - drop;
+  const step = 1 << drop;
+  const lo = plan.lo;
+  const hi = plan.hi;
   const n = src.length;
   for (let i = 0; i < n; i++) {
+    const u = bits[i]! | 0;
+    const magnitudeBits = u & 0x7fffffff;
+    if (magnitudeBits >= INF_BITS) continue; // ±Inf and NaN: as nearest
+    const d = u & dropMask;
+    const fast = magnitudeBits >= lo && magnitudeBits < hi;
+    if (fast && d === 0) continue; // representable
+    const draw = mix32(key ^ Math.imul(i, 0x85ebca6b) ^ (i >>> 16)) >>> 0;
+    if (fast) {
+      // Adding 2^drop to the magnitude carries into the exponent when needed (the next binade).
+      const up = draw >>> shift < d;
+      const rounded = (magnitudeBits & ~dropMask) + (up ? step : 0);
+      if (rounded <= maxBits) {
+        out[i] = (u & SIGN_BIT) | rounded;
+        continue;
+      }
+    }
+    // General path: below the format's normal range, or rounding past maxFinite.
     const x = src[i]!;
     const a = Math.abs(x);
-    if (!(a > 0 && a < Number.POSITIVE_INFINITY)) continue;
-    const field = (bits[i]! >>> 23) & 0xff;
+    const field = magnitudeBits >>> 23;
     const exponent = Math.max(field === 0 ? -126 : field - 127, minExponent);
     const quantum = 2 ** (exponent - mantissaBits);
     const scaled = a / quantum; // exact in float64: a power-of-two scaling
     const lower = Math.floor(scaled);
     const frac = scaled - lower; // exact, in [0, 1)
     if (frac === 0) continue;
-    const draw = mix32(key ^ Math.imul(i, 0x85ebca6b) ^ (i >>> 16)) >>> 0;
     const magnitude = (draw < frac * 4294967296 ? lower + 1 : lower) * quantum;
     const rounded = magnitude > maxFinite ? Math.abs(overflow) : magnitude;
     dst[i] = x < 0 ? -rounded : rounded;
