@@ -16,7 +16,7 @@ import {
 } from '@tfjs-amp/callbacks';
 import {LossScaleOptimizer} from '@tfjs-amp/loss-scale';
 import {applyPolicy} from '@tfjs-amp/policy';
-import {compare} from './compare-runs.js';
+import {compareRuns, reportComparisons} from '@tfjs-amp/test-utils';
 
 const FEATURES = 64;
 const HIDDEN = 256;
@@ -77,14 +77,20 @@ export async function run(quick = false, rounds?: number): Promise<string> {
   ];
   const epoch = (cbs: Array<tf.Callback | tf.CustomCallback>) => () =>
     model.fit(x, y, {epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0, callbacks: cbs});
-  const result = await compare({
-    subject: 'epoch-monitors-vs-none',
+  const result = await compareRuns({
+    name: 'epoch-monitors-vs-none',
     unit: `epoch, ${BATCHES} batches of ${BATCH}, MLP ${FEATURES}-${HIDDEN}-${HIDDEN}-${CLASSES}, mixed_float16 + LossScaleOptimizer(adam)`,
     baseline: {name: 'no callbacks', run: () => epoch([])()},
     candidate: {name: 'all 7 (numerics every 50, 2 switches)', run: () => epoch(callbacks())()},
     warmup: quick ? 1 : 2,
     rounds: rounds ?? (quick ? 2 : 12),
     target: 1.05,
+  });
+  reportComparisons({
+    subject: 'epoch-monitors-vs-none',
+    title: `epoch-monitors-vs-none: ${result.unit}; ${result.baseline.samples} alternating (ABBA) rounds, median time per epoch`,
+    rows: [result],
+    resultsDir: new URL('./results/', import.meta.url),
   });
   await breakdown(callbacks(), (cbs) => epoch(cbs)(), quick ? 1 : 3);
   tf.dispose([x, y]);

@@ -6,12 +6,13 @@
 // Rows: typed arrays (what the cpu kernel runs) vs TypedArray#set (memcpy) and vs a JavaScript
 // copy loop; the cpu backend's quantize vs an allocating Float32Array copy (tf.clone shares the
 // buffer on cpu, so it copies nothing); the wasm backend's quantize (WebAssembly SIMD on the
-// heap) vs its own tf.clone and tf.add. Targets from the issue: typed-array rounding ≥ 0.80× a
-// Float32Array copy; wasm quantize ≥ 0.25× wasm tf.add.
+// heap) vs its own tf.clone and tf.add. Targets from the issue, as time ratios candidate/baseline
+// (lower is faster): typed-array rounding ≤ 1.25× a Float32Array copy (≥ 0.80× its throughput);
+// wasm quantize ≤ 4× wasm tf.add (≥ 0.25× its throughput).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import {type FormatName, quantize, roundArray} from '@tfjs-amp/kernels';
-import {type Comparison, compare, machineInfo, printTable, writeResults} from './compare-runs.js';
+import {type ComparisonRow, compareRuns, reportComparisons} from '@tfjs-amp/test-utils';
 
 const N = Number(process.env.BENCH_VALUES ?? 2 ** 24);
 const FORMATS: FormatName[] = ['float16', 'bfloat16', 'float8_e4m3fn', 'float8_e5m2', 'tf32'];
@@ -33,26 +34,21 @@ function normalData(n: number, sd: number): Float32Array {
   return out;
 }
 
-const machine = machineInfo();
 const src = normalData(N, 4);
 const dst = new Float32Array(N);
-const rows: Comparison[] = [];
+const rows: ComparisonRow[] = [];
 
 // 1. Typed arrays.
 for (const format of FORMATS) {
   rows.push(
-    compare(
-      {
-        name: `roundArray ${format}`,
-        backend: 'typed arrays',
-        baseline: 'dst.set(src) (memcpy)',
-        candidate: `roundArray → ${format}`,
-        values: N,
-        target: 0.8,
-      },
-      () => dst.set(src),
-      () => roundArray(src, format, dst),
-    ),
+    await compareRuns({
+      name: `roundArray ${format}`,
+      unit: `${N} values`,
+      backend: 'typed arrays',
+      baseline: {name: 'dst.set(src) (memcpy)', run: () => dst.set(src)},
+      candidate: {name: `roundArray → ${format}`, run: () => roundArray(src, format, dst)},
+      target: 1.25,
+    }),
   );
 }
 /** The best plain-JavaScript copy: an int32 loop in its own function. */
@@ -64,18 +60,14 @@ const srcBits = new Int32Array(src.buffer);
 const dstBits = new Int32Array(dst.buffer);
 for (const format of ['float16', 'bfloat16'] as const) {
   rows.push(
-    compare(
-      {
-        name: `roundArray ${format} vs loop`,
-        backend: 'typed arrays',
-        baseline: 'JS copy loop',
-        candidate: `roundArray → ${format}`,
-        values: N,
-        target: null,
-      },
-      () => copyLoop(srcBits, dstBits),
-      () => roundArray(src, format, dst),
-    ),
+    await compareRuns({
+      name: `roundArray ${format} vs loop`,
+      unit: `${N} values`,
+      backend: 'typed arrays',
+      baseline: {name: 'JS copy loop', run: () => copyLoop(srcBits, dstBits)},
+      candidate: {name: `roundArray → ${format}`, run: () => roundArray(src, format, dst)},
+      target: null,
+    }),
   );
 }
 
@@ -83,18 +75,17 @@ for (const format of ['float16', 'bfloat16'] as const) {
 {
   const relu = src.map((v) => Math.max(v, 0));
   rows.push(
-    compare(
-      {
-        name: 'roundArray float16 relu',
-        backend: 'typed arrays',
-        baseline: 'dst.set(src) (memcpy)',
-        candidate: 'roundArray → float16, ReLU data',
-        values: N,
-        target: null,
+    await compareRuns({
+      name: 'roundArray float16 relu',
+      unit: `${N} values`,
+      backend: 'typed arrays',
+      baseline: {name: 'dst.set(src) (memcpy)', run: () => dst.set(relu)},
+      candidate: {
+        name: 'roundArray → float16, ReLU data',
+        run: () => roundArray(relu, 'float16', dst),
       },
-      () => dst.set(relu),
-      () => roundArray(relu, 'float16', dst),
-    ),
+      target: null,
+    }),
   );
 }
 
@@ -104,19 +95,15 @@ await tf.setBackend('cpu');
   const x = tf.tensor1d(src);
   for (const format of ['float16', 'bfloat16'] as const) {
     rows.push(
-      compare(
-        {
-          name: `cpu quantize ${format}`,
-          backend: 'cpu',
-          baseline: 'src.slice() (alloc + copy)',
-          candidate: `quantize → ${format}`,
-          values: N,
-          target: 0.8,
-        },
-        () => src.slice(),
-        () => quantize(x, format).dispose(),
-        {runs: 9},
-      ),
+      await compareRuns({
+        name: `cpu quantize ${format}`,
+        unit: `${N} values`,
+        backend: 'cpu',
+        baseline: {name: 'src.slice() (alloc + copy)', run: () => src.slice()},
+        candidate: {name: `quantize → ${format}`, run: () => quantize(x, format).dispose()},
+        rounds: 9,
+        target: 1.25,
+      }),
     );
   }
   x.dispose();
@@ -129,40 +116,32 @@ await tf.setBackend('wasm');
   const y = tf.tensor1d(src);
   for (const format of FORMATS) {
     rows.push(
-      compare(
-        {
-          name: `wasm quantize ${format} vs add`,
-          backend: 'wasm',
-          baseline: 'tf.add(x, y)',
-          candidate: `quantize → ${format}`,
-          values: N,
-          target: 0.25,
-        },
-        () => tf.add(x, y).dispose(),
-        () => quantize(x, format).dispose(),
-      ),
+      await compareRuns({
+        name: `wasm quantize ${format} vs add`,
+        unit: `${N} values`,
+        backend: 'wasm',
+        baseline: {name: 'tf.add(x, y)', run: () => tf.add(x, y).dispose()},
+        candidate: {name: `quantize → ${format}`, run: () => quantize(x, format).dispose()},
+        target: 4,
+      }),
     );
   }
   rows.push(
-    compare(
-      {
-        name: 'wasm quantize float16 vs clone',
-        backend: 'wasm',
-        baseline: 'tf.clone(x)',
-        candidate: 'quantize → float16',
-        values: N,
-        target: null,
-      },
-      () => tf.clone(x).dispose(),
-      () => quantize(x, 'float16').dispose(),
-    ),
+    await compareRuns({
+      name: 'wasm quantize float16 vs clone',
+      unit: `${N} values`,
+      backend: 'wasm',
+      baseline: {name: 'tf.clone(x)', run: () => tf.clone(x).dispose()},
+      candidate: {name: 'quantize → float16', run: () => quantize(x, 'float16').dispose()},
+      target: null,
+    }),
   );
   tf.dispose([x, y]);
 }
 
-printTable(
-  `quantize vs copy: ${N} float32 values (N(0, 4²)), median of alternating runs, ±half the p10–p90 spread`,
-  machine,
+reportComparisons({
+  subject: 'quantize-vs-copy',
+  title: `quantize vs copy: ${N} float32 values (N(0, 4²)), median time per call of alternating runs; time ratio candidate/baseline (lower is faster)`,
   rows,
-);
-console.log(`\nwrote ${writeResults('quantize-vs-copy', machine, rows)}`);
+  resultsDir: new URL('./results/', import.meta.url),
+});

@@ -17,6 +17,7 @@
 // multiply and one finiteness check per gradient, the same on every device).
 import * as tf from '@tensorflow/tfjs';
 import {execFileSync} from 'node:child_process';
+import {quantile} from '@tfjs-amp/kernels/shared';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import {dirname, isAbsolute, join} from 'node:path';
@@ -120,10 +121,6 @@ interface Row {
   readonly p90Ms: number;
   readonly ratio: number;
   readonly tflops?: number;
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))]!;
 }
 
 /** `inner` runs back to back, one read at the end; ms per run. */

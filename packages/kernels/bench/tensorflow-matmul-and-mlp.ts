@@ -10,8 +10,9 @@
 // (median, p10–p90 spread, ratio to float32 in the same round, lower is better) and writes
 // bench/results/tensorflow-matmul-and-mlp.json.
 import * as tf from '@tensorflow/tfjs';
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
+import {quantile} from '@tfjs-amp/kernels/shared';
+import {machineLine} from '@tfjs-amp/test-utils';
+import {mkdirSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {
@@ -47,36 +48,10 @@ console.log(
   `native kernels: float16 [${native.float16.join(' ')}]; bfloat16 [${native.bfloat16.join(' ')}]`,
 );
 
-/** CPU flags that decide whether 16-bit arithmetic can be fast, as /proc/cpuinfo spells them. */
-const FLAGS = [
-  'avx2',
-  'fma',
-  'f16c',
-  'avx512f',
-  'avx512_bf16',
-  'avx512_fp16',
-  'amx_tile',
-  'amx_bf16',
-  'amx_fp16',
-];
-
-function machineLine(): string {
-  let flags: string[] = [];
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('flags'));
-    const have = new Set(line?.split(':')[1]?.trim().split(/\s+/) ?? []);
-    flags = FLAGS.map((f) => `${f}${have.has(f) ? '' : ':no'}`);
-  } catch {
-    flags = ['(no /proc/cpuinfo)'];
-  }
+/** The shared machine line (CPU, flags, load, Node, tfjs, date) plus the TensorFlow build and device. */
+function tensorflowMachineLine(): string {
   const info = nativeBackendInfo();
-  return (
-    `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores [${flags.join(' ')}], ` +
-    `Node ${process.version}, tfjs ${tf.version.tfjs}, backend tensorflow (${packageName}, TF ` +
-    `${info?.tensorflowVersion ?? '?'}, ${info?.device ?? '?'}), ${new Date().toISOString().slice(0, 10)}`
-  );
+  return `${machineLine(`tensorflow (${packageName}, TF ${info?.tensorflowVersion ?? '?'}, ${info?.device ?? '?'})`)}`;
 }
 
 interface Variant {
@@ -91,10 +66,6 @@ interface Row {
   readonly p90Ms: number;
   /** Median over rounds of (this variant's ms / the baseline's ms in the same round). */
   readonly ratio: number;
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))]!;
 }
 
 /** Warm-up, then `rounds` rounds timing each variant once per round, in rotating order. */
@@ -247,7 +218,7 @@ const mlpRows = await measure(
 for (const m of models) m.dispose();
 tf.dispose([xs, ys]);
 
-const machine = machineLine();
+const machine = tensorflowMachineLine();
 console.log(`\n${machine}`);
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results', outName);
 mkdirSync(dirname(out), {recursive: true});

@@ -9,7 +9,8 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import {loadavg} from 'node:os';
 import {LossScaleOptimizer} from '@tfjs-amp/loss-scale';
 import {fuseOptimizer} from '@tfjs-amp/optimizers';
-import {machineLine} from './internal/compare-runs.js';
+import {quantile} from '@tfjs-amp/kernels/shared';
+import {machineLine} from '@tfjs-amp/test-utils';
 
 const LAYERS = [784, 1024, 1024, 10];
 const BATCH = 256;
@@ -22,15 +23,16 @@ interface Variant {
   dispose: () => void;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = (s.length - 1) / 2;
-  return (s[Math.floor(mid)]! + s[Math.ceil(mid)]!) / 2;
+/** The `q` quantile of unsorted values (the shared, interpolated `quantile`). */
+function quantileOf(values: readonly number[], q: number): number {
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
 }
 
-function quantile(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.round((s.length - 1) * q))]!;
+function median(values: readonly number[]): number {
+  return quantileOf(values, 0.5);
 }
 
 function variant(name: string, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor): Variant {
@@ -101,7 +103,7 @@ export async function run(quick = false): Promise<string> {
       const ratio = median(v.stepMs) / base;
       const verdict =
         i === 1 ? ` (≤ ${TARGET.toFixed(2)}×) ${ratio <= TARGET ? 'met' : 'NOT met'}` : '';
-      return `| ${v.name} | ${median(v.stepMs).toFixed(2)} (${quantile(v.stepMs, 0.1).toFixed(2)}–${quantile(v.stepMs, 0.9).toFixed(2)}) | ${i === 0 ? 'baseline' : `${ratio.toFixed(3)}×${verdict}`} |`;
+      return `| ${v.name} | ${median(v.stepMs).toFixed(2)} (${quantileOf(v.stepMs, 0.1).toFixed(2)}–${quantileOf(v.stepMs, 0.9).toFixed(2)}) | ${i === 0 ? 'baseline' : `${ratio.toFixed(3)}×${verdict}`} |`;
     }),
   ];
   const table = lines.join('\n');

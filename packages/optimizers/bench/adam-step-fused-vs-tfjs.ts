@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {fuseOptimizer} from '@tfjs-amp/optimizers';
 // One machine line for every package's tables (owned by the same team; not a copy).
-import {machineLine} from '../../loss-scale/bench/internal/compare-runs.js';
+import {quantile} from '@tfjs-amp/kernels/shared';
+import {machineLine} from '@tfjs-amp/test-utils';
 
 const WORKLOADS: Readonly<Record<string, readonly number[][]>> = {
   'W1 MLP 784-1024-1024-10': [[784, 1024], [1024], [1024, 1024], [1024], [1024, 10], [10]],
@@ -23,15 +24,16 @@ interface Variant {
   stepMs: number[];
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = (s.length - 1) / 2;
-  return (s[Math.floor(mid)]! + s[Math.ceil(mid)]!) / 2;
+/** The `q` quantile of unsorted values (the shared, interpolated `quantile`). */
+function quantileOf(values: readonly number[], q: number): number {
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
 }
 
-function quantile(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.round((s.length - 1) * q))]!;
+function median(values: readonly number[]): number {
+  return quantileOf(values, 0.5);
 }
 
 function opCount(step: () => void): number {
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
     const [base, fused] = variants as [Variant, Variant];
     const ratio = median(fused.stepMs) / median(base.stepMs);
     const cell = (v: Variant) =>
-      `${median(v.stepMs).toFixed(2)} (${quantile(v.stepMs, 0.1).toFixed(2)}–${quantile(v.stepMs, 0.9).toFixed(2)})`;
+      `${median(v.stepMs).toFixed(2)} (${quantileOf(v.stepMs, 0.1).toFixed(2)}–${quantileOf(v.stepMs, 0.9).toFixed(2)})`;
     lines.push(
       `| ${workload} | ${params.toLocaleString('en-US')} | ${cell(base)} | ${cell(fused)} | ` +
         `${ratio.toFixed(3)}× (≤ ${TARGET.toFixed(2)}×) ${ratio <= TARGET ? 'met' : 'NOT met'} | ${ops[0]} → ${ops[1]} |`,

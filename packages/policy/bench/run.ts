@@ -4,7 +4,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import {applyPolicy} from '@tfjs-amp/policy';
-import {type CompareResult, compareRuns} from './compare-runs.js';
+import {
+  type ComparisonRow,
+  compareRuns,
+  formatComparisons,
+  reportComparisons,
+} from '@tfjs-amp/test-utils';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = QUICK ? 2 : Number(process.env.BENCH_ROUNDS ?? 10);
@@ -57,19 +62,30 @@ function batch(shape: number[]): {x: tf.Tensor; y: tf.Tensor} {
   return {x, y};
 }
 
+/** Prints one comparison and writes bench/results/<name>.json. */
+function report(row: ComparisonRow): void {
+  reportComparisons({
+    subject: row.name,
+    title: `${row.name}: ${row.unit}; ${ROUNDS} alternating rounds, median time per call`,
+    rows: [row],
+    resultsDir: new URL('./results/', import.meta.url),
+  });
+}
+
 async function trainStep(name: string, what: string, build: () => tf.LayersModel, shape: number[]) {
   const {float32, mixed} = pair(build, adam);
   const {x, y} = batch(shape);
   const result = await compareRuns({
-    subject: name,
-    what,
-    baseline: {name: 'float32', step: () => float32.trainOnBatch(x, y)},
-    candidate: {name: 'mixed_float16', step: () => mixed.trainOnBatch(x, y)},
-    warmupSteps: WARMUP,
+    name,
+    unit: what,
+    baseline: {name: 'float32', run: () => float32.trainOnBatch(x, y)},
+    candidate: {name: 'mixed_float16', run: () => mixed.trainOnBatch(x, y)},
+    warmup: WARMUP,
     rounds: ROUNDS,
-    stepsPerRound: STEPS,
-    targetRatio: TARGET,
+    callsPerRound: STEPS,
+    target: TARGET,
   });
+  report(result);
   tf.dispose([x, y]);
   float32.dispose();
   mixed.dispose();
@@ -90,15 +106,16 @@ async function predictStep(
     out.dispose();
   };
   const result = await compareRuns({
-    subject: name,
-    what,
-    baseline: {name: 'float32', step: predict(float32)},
-    candidate: {name: 'mixed_float16', step: predict(mixed)},
-    warmupSteps: WARMUP,
+    name,
+    unit: what,
+    baseline: {name: 'float32', run: predict(float32)},
+    candidate: {name: 'mixed_float16', run: predict(mixed)},
+    warmup: WARMUP,
     rounds: ROUNDS,
-    stepsPerRound: STEPS * 3,
-    targetRatio: TARGET,
+    callsPerRound: STEPS * 3,
+    target: TARGET,
   });
+  report(result);
   tf.dispose([x, y]);
   float32.dispose();
   mixed.dispose();
@@ -107,7 +124,7 @@ async function predictStep(
 
 await tf.setBackend('wasm');
 await tf.ready();
-const results: CompareResult[] = [];
+const results: ComparisonRow[] = [];
 results.push(
   await trainStep(
     'mlp-step-mixed-vs-float32',
@@ -140,13 +157,6 @@ results.push(
   ),
 );
 
-console.log(`\n${results[0]?.machine}`);
-console.log('| workload (wasm) | float32 ms | mixed_float16 ms | ratio (target ≤ 1.15×) |');
-console.log('| --- | ---: | ---: | ---: |');
-for (const r of results) {
-  const spread = (s: CompareResult['baseline']) =>
-    `${s.medianMs.toFixed(1)} (${s.p10Ms.toFixed(1)}–${s.p90Ms.toFixed(1)})`;
-  console.log(
-    `| ${r.what} | ${spread(r.baseline)} | ${spread(r.candidate)} | ${r.ratio.toFixed(2)}×${r.meetsTarget ? '' : ' (misses)'} |`,
-  );
-}
+console.log(
+  `\n${formatComparisons('mixed_float16 vs float32 on wasm, time per call (lower is faster)', results)}`,
+);

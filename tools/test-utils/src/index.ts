@@ -10,5 +10,22 @@ export {
 } from './backends.js';
 export type {TestBackendName} from './backends.js';
 export {expectBitsEqual, f32Bits, f32FromBits} from './bits.js';
+export {
+  compareRuns,
+  compareSeries,
+  formatComparisons,
+  formatRatio,
+  machineLine,
+  reportComparisons,
+  reportSeries,
+  timeStats,
+} from './compare-runs.js';
+export type {
+  BenchSide,
+  CompareRunsOptions,
+  ComparisonRow,
+  Series,
+  TimeStats,
+} from './compare-runs.js';
 export {expectNoLeaks, tensorCounts} from './leaks.js';
 export type {TensorCounts} from './leaks.js';
