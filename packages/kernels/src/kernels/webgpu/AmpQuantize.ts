@@ -39,7 +39,10 @@ fn run(i: u32) {
 }
 
 ${entryPoint(size)}`;
-  return runWgsl(backend, {name: 'AmpQuantizeFloat16', code, threads: size}, [x], x.shape.slice());
+  return (
+    runWgsl(backend, {name: 'AmpQuantizeFloat16', code, threads: size}, [x], x.shape.slice()) ??
+    genericAmpQuantize(args)
+  );
 };
 
 export const ampQuantizeConfig: KernelConfig = {

@@ -107,16 +107,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * (a new float32 tensor of `outShape`) and `inputs` (uploaded first if still on the CPU), and
  * records one dispatch into the backend's open compute pass, submitting when tfjs would
  * (`WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` dispatches per pass). Nothing is read back.
+ * @returns the output, or null when an input lives in a texture rather than a buffer (tfjs's
+ * imported video frames): the caller then runs the backend's own kernel.
  */
 export function runWgsl(
   backend: WebGPUBackendLike,
   program: WgslProgram,
   inputs: readonly TensorInfo[],
   outShape: number[],
-): TensorInfo {
+): TensorInfo | null {
+  for (const x of inputs) backend.uploadToGPU(x.dataId);
+  const resources = inputs.map((t) => backend.tensorMap.get(t.dataId)?.resource);
+  if (!resources.every(isBuffer)) return null;
   const output = backend.makeTensorInfo(outShape, 'float32');
   backend.uploadToGPU(output.dataId);
-  for (const x of inputs) backend.uploadToGPU(x.dataId);
   const device = backend.device;
   let cache = pipelines.get(device);
   if (cache == null) {
@@ -133,7 +137,7 @@ export function runWgsl(
     });
     cache.set(program.code, pipeline);
   }
-  const buffers = [output, ...inputs].map((t) => backend.tensorMap.get(t.dataId)?.resource);
+  const buffers = [backend.tensorMap.get(output.dataId)?.resource, ...resources];
   const bindGroup = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: buffers.map((buffer, binding) => ({binding, resource: {buffer}})),
@@ -161,6 +165,11 @@ export function runWgsl(
     backend.submitQueue();
   }
   return output;
+}
+
+/** A GPUBuffer (tfjs's tensors may also hold a GPUTexture or an external texture). */
+function isBuffer(resource: unknown): boolean {
+  return typeof (resource as {mapAsync?: unknown} | null)?.mapAsync === 'function';
 }
 
 /** tfjs-backend-webgpu's `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` flag (its default, 15, if unset). */
