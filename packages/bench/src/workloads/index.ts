@@ -2,7 +2,9 @@ import {invalidChoice} from '../internal/errors.js';
 import {cnnWorkload} from './cnn.js';
 import {cnnWideWorkload} from './cnn-wide.js';
 import {mlpWorkload} from './mlp.js';
+import {resnetWorkload} from './resnet.js';
 import {sequenceWorkload} from './sequence.js';
+import {transformerWorkload} from './transformer.js';
 import {USER_WORKLOAD_EXTENSIONS, loadUserWorkload} from './user-workload.js';
 import {w1Workload} from './w1.js';
 import {w4Workload} from './w4.js';
@@ -13,7 +15,9 @@ export const BUILT_IN_WORKLOADS: Readonly<Record<string, Workload>> = Object.fre
   cnn: cnnWorkload,
   'cnn-wide': cnnWideWorkload,
   mlp: mlpWorkload,
+  resnet: resnetWorkload,
   sequence: sequenceWorkload,
+  transformer: transformerWorkload,
   w1: w1Workload,
   w4: w4Workload,
 });
@@ -33,8 +37,8 @@ export function isWorkloadPath(spec: string): boolean {
 }
 
 /**
- * A workload by built-in name (`mlp`, `cnn`, `sequence`, `w1`, `w4`, `cnn-wide`), file path, or
- * as given.
+ * A workload by built-in name (`mlp`, `cnn`, `sequence`, `w1`, `w4`, `cnn-wide`, `resnet`,
+ * `transformer`), file path, or as given.
  * @throws TypeError for an unknown name (listing the built-ins) or a file that holds no workload.
  */
 export async function resolveWorkload(spec: string | Workload): Promise<Workload> {
@@ -51,5 +55,14 @@ export async function resolveWorkload(spec: string | Workload): Promise<Workload
   );
 }
 
-export {cnnWideWorkload, cnnWorkload, mlpWorkload, sequenceWorkload, w1Workload, w4Workload};
+export {
+  cnnWideWorkload,
+  cnnWorkload,
+  mlpWorkload,
+  resnetWorkload,
+  sequenceWorkload,
+  transformerWorkload,
+  w1Workload,
+  w4Workload,
+};
 export type {Workload, WorkloadData, WorkloadDataOptions} from './workload.js';

@@ -13,16 +13,30 @@ const SHAPES: Record<string, number[]> = {
   sequence: [28, 28],
   w1: [784],
   w4: [1024],
+  resnet: [32, 32, 3],
+  transformer: [24],
 };
+
+/** Classes where a workload has other than 10. */
+const CLASSES: Record<string, number> = {transformer: 8};
 
 /**
  * Workloads too large to train a step on tfjs's plain-JS cpu backend within a test's time (its
  * Conv2D backprop takes minutes at cnn-wide's 64 filters).
  */
-const WASM_ONLY_STEP = new Set(['w4', 'cnn-wide']);
+const WASM_ONLY_STEP = new Set(['w4', 'cnn-wide', 'resnet']);
 
 it('lists the built-in workloads, with the issue #10 sizes where set', () => {
-  expect(WORKLOAD_NAMES).toEqual(['cnn', 'cnn-wide', 'mlp', 'sequence', 'w1', 'w4']);
+  expect(WORKLOAD_NAMES).toEqual([
+    'cnn',
+    'cnn-wide',
+    'mlp',
+    'resnet',
+    'sequence',
+    'transformer',
+    'w1',
+    'w4',
+  ]);
   expect(BUILT_IN_WORKLOADS.w1!.batchSize).toBe(256);
   expect(BUILT_IN_WORKLOADS.w4!.batchSize).toBe(512);
   expect(BUILT_IN_WORKLOADS.mlp!.batchSize).toBeUndefined(); // the quick suite keeps batch 64
@@ -75,7 +89,7 @@ describeBackends(['wasm', 'cpu'], (backend) => {
       await expectNoLeaks(async () => {
         const data = await workload.loadData({trainSize: 64, testSize: 32, seed: 0});
         expect(data.xTrain.shape).toEqual([64, ...SHAPES[name]!]);
-        expect(data.yTrain.shape).toEqual([64, 10]);
+        expect(data.yTrain.shape).toEqual([64, CLASSES[name] ?? 10]);
         expect(data.xTest.shape).toEqual([32, ...SHAPES[name]!]);
         // One-hot rows sum to 1.
         const rowSums = tf.tidy(() => Array.from(data.yTest.sum(1).dataSync()));
