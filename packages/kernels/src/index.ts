@@ -12,6 +12,8 @@ export type {QuantizeOptions} from './ops/quantize.js';
 
 export {FUSED_MAT_MUL_ACTIVATIONS, fusedMatMul} from './ops/fused-mat-mul.js';
 export type {FusedMatMulArgs} from './ops/fused-mat-mul.js';
+export {fusedConv2d} from './ops/fused-conv2d.js';
+export type {FusedConv2dArgs} from './ops/fused-conv2d.js';
 
 // Array-level rounding and storage
 export {roundArray} from './rounding/round-array.js';

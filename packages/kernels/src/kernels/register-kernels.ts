@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type {KernelConfig} from '@tensorflow/tfjs';
 import {installOverrides} from '../native/overrides.js';
+import {fusedConv2dGradConfig} from '../ops/fused-conv2d.js';
 import {fusedMatMulGradConfig} from '../ops/fused-mat-mul.js';
 import {quantizeGradConfig} from '../ops/quantize-grad.js';
 import {cpuKernelConfigs} from './cpu/index.js';
@@ -100,7 +101,7 @@ export function registerAmpKernels(): void {
     ...GENERIC_BACKENDS,
   ]);
   for (const backendName of backends) ensureAmpKernels(backendName);
-  for (const grad of [quantizeGradConfig, fusedMatMulGradConfig]) {
+  for (const grad of [quantizeGradConfig, fusedMatMulGradConfig, fusedConv2dGradConfig]) {
     if (tf.getGradient(grad.kernelName) == null) tf.registerGradient(grad);
   }
 }

@@ -101,15 +101,15 @@ export function patchCall(
             ? (castInputs[0] as tf.Tensor)
             : null
           : (castInputs as tf.Tensor);
-        let viaDense = false;
+        let viaDirect = false;
         let outputs = withComputeFormat(format, () => {
-          const dense = shortcut?.dense != null && input != null ? shortcut.dense(input) : null;
-          viaDense = dense != null;
-          return dense ?? original.call(layer, castInputs as tf.Tensor | tf.Tensor[], kwargs);
+          const direct = shortcut?.direct != null && input != null ? shortcut.direct(input) : null;
+          viaDirect = direct != null;
+          return direct ?? original.call(layer, castInputs as tf.Tensor | tf.Tensor[], kwargs);
         });
         owner.activation = activation;
-        if (viaDense) {
-          if (shortcut!.denseKeepsRounding) markFloatTensors(outputs, format);
+        if (viaDirect) {
+          if (shortcut!.directKeepsRounding) markFloatTensors(outputs, format);
         } else if (swapped) {
           outputs = shortcut.activationAfter!.apply(outputs as tf.Tensor);
           if (shortcut.keepsRounding) markFloatTensors(outputs, format);

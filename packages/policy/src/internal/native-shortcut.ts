@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import {type FormatName, fusedMatMul} from '@tfjs-amp/kernels';
+import {type FormatName, fusedConv2d, fusedMatMul} from '@tfjs-amp/kernels';
 import {layerExecution} from './execution.js';
 import type {Layer} from './layer-walk.js';
 
@@ -38,12 +38,13 @@ export interface NativeShortcut {
   /** Whether the output of `activationAfter` on a rounded input is rounded (relu, relu6). */
   readonly keepsRounding: boolean;
   /**
-   * For a Dense layer: its whole call as one fused kernel (product, bias, relu) with only the
-   * gradients the tape needs, for a rank-2 input; null to run the layer's own call.
+   * For a Dense or Conv2D layer: its whole call as one fused kernel (product, bias, relu) with
+   * only the gradients the tape needs; null (from it, or instead of it) to run the layer's own
+   * call (Dense inputs of rank other than 2, channels-first or dilated convolutions).
    */
-  readonly dense: ((x: tf.Tensor) => tf.Tensor | null) | null;
-  /** Whether {@link dense}'s output is rounded (relu or linear: the fused epilogue's own). */
-  readonly denseKeepsRounding: boolean;
+  readonly direct: ((x: tf.Tensor) => tf.Tensor | null) | null;
+  /** Whether {@link direct}'s output is rounded (relu or linear: the fused epilogue's own). */
+  readonly directKeepsRounding: boolean;
 }
 
 /**
@@ -70,8 +71,13 @@ export function nativeShortcut(layer: Layer, format: FormatName): NativeShortcut
     nativeWeights,
     activationAfter: swap ? activation : null,
     keepsRounding: swap && VALUE_SELECTING_ACTIVATIONS.has(activation.getClassName()),
-    dense: layer.getClassName() === 'Dense' ? (x) => denseCall(layer, x, activation) : null,
-    denseKeepsRounding:
+    direct:
+      layer.getClassName() === 'Dense'
+        ? (x) => denseCall(layer, x, activation)
+        : layer.getClassName() === 'Conv2D'
+          ? (x) => conv2dCall(layer, x, activation)
+          : null,
+    directKeepsRounding:
       activation == null || ['linear', 'relu'].includes(activation.getClassName()),
   };
 }
@@ -92,6 +98,42 @@ function denseCall(layer: Layer, x: tf.Tensor, activation: Activation | null): t
     a: x as tf.Tensor2D,
     b: dense.kernel.read() as tf.Tensor2D,
     bias: dense.bias?.read() as tf.Tensor1D | undefined,
+    activation: fused,
+  });
+  return name === fused || activation == null ? y : activation.apply(y);
+}
+
+/**
+ * A Conv2D layer's call, `activation(conv2d(x, kernel) + bias)`, through `fusedConv2d` from
+ * @tfjs-amp/kernels, for the channels-last, undilated case (null otherwise: the layer's own call).
+ */
+function conv2dCall(layer: Layer, x: tf.Tensor, activation: Activation | null): tf.Tensor | null {
+  const conv = layer as unknown as {
+    kernel: LayerVariable;
+    bias: LayerVariable | null;
+    strides: number[];
+    padding: string;
+    dataFormat: string;
+    dilationRate: number | number[];
+  };
+  const dilations = [conv.dilationRate].flat();
+  if (
+    x.rank !== 4 ||
+    x.dtype !== 'float32' ||
+    conv.dataFormat !== 'channelsLast' ||
+    dilations.some((d) => d !== 1) ||
+    (conv.padding !== 'same' && conv.padding !== 'valid')
+  ) {
+    return null;
+  }
+  const name = activation?.getClassName() ?? 'linear';
+  const fused = name === 'relu' ? 'relu' : 'linear';
+  const y = fusedConv2d({
+    x: x as tf.Tensor4D,
+    filter: conv.kernel.read() as tf.Tensor4D,
+    strides: conv.strides as [number, number],
+    pad: conv.padding,
+    bias: conv.bias?.read() as tf.Tensor1D | undefined,
     activation: fused,
   });
   return name === fused || activation == null ? y : activation.apply(y);

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  Conv2D,
+  FusedConv2D,
+  type GradConfig,
+  type NamedAttrMap,
+  type Tensor,
+} from '@tensorflow/tfjs';
+import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
+import {ensureAmpKernels} from '../kernels/register-kernels.js';
+import {FUSED_MAT_MUL_ACTIVATIONS} from './fused-mat-mul.js';
+
+/** Arguments of {@link fusedConv2d} (NHWC, no dilation: what its gradient supports). */
+export interface FusedConv2dArgs {
+  /** `[batch, height, width, inChannels]` float32. */
+  x: tf.Tensor4D;
+  /** `[filterHeight, filterWidth, inChannels, outChannels]` float32. */
+  filter: tf.Tensor4D;
+  strides: [number, number] | number;
+  pad: 'valid' | 'same';
+  /** `[outChannels]` float32, or none. */
+  bias?: tf.Tensor1D;
+  /** `linear` (default) or `relu`. */
+  activation?: 'linear' | 'relu';
+}
+
+/**
+ * `activation(conv2d(x, filter) + bias)` as one `FusedConv2D` kernel, also while a gradient tape
+ * records (tfjs's `tf.fused.conv2d` splits a relu off there, and differentiates a linear one with
+ * a closure that also computes the input's gradient when the input is the model's data). Its
+ * registered gradient computes only what the tape needs, through tfjs's own Conv2D gradient.
+ * Inside `withComputeFormat` on tfjs-node it runs natively in the format, epilogue included.
+ * @throws TypeError for non-float32 or wrongly shaped inputs or an unknown activation.
+ * @example
+ * const y = fusedConv2d({x, filter, strides: 1, pad: 'same', bias, activation: 'relu'});
+ */
+export function fusedConv2d({
+  x,
+  filter,
+  strides,
+  pad,
+  bias,
+  activation = 'linear',
+}: FusedConv2dArgs): tf.Tensor4D {
+  for (const [name, t, rank] of [
+    ['x', x, 4],
+    ['filter', filter, 4],
+    ['bias', bias, 1],
+  ] as const) {
+    if (t == null && name === 'bias') continue;
+    if (!(t instanceof tf.Tensor) || t.dtype !== 'float32' || t.rank !== rank) {
+      throw wrongType('fusedConv2d', name, `a float32 tensor of rank ${rank}`, describeValue(t));
+    }
+  }
+  if (!FUSED_MAT_MUL_ACTIVATIONS.includes(activation)) {
+    throw invalidChoice('fusedConv2d', 'activation', activation, FUSED_MAT_MUL_ACTIVATIONS);
+  }
+  if (x.shape[3] !== filter.shape[2] || (bias != null && bias.shape[0] !== filter.shape[3])) {
+    throw new TypeError(
+      `fusedConv2d: shapes do not fit: x [${x.shape}], filter [${filter.shape}]` +
+        `${bias == null ? '' : `, bias [${bias.shape}]`}; want [b, h, w, c], [fh, fw, c, n], [n].`,
+    );
+  }
+  ensureAmpKernels(tf.getBackend());
+  const inputs: Record<string, Tensor> = {x, filter};
+  if (bias != null) inputs.bias = bias;
+  const attrs = {
+    strides,
+    pad,
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+    activation,
+    leakyreluAlpha: 0.2,
+  };
+  return tf
+    .engine()
+    .runKernel(FusedConv2D, inputs, attrs as unknown as NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * The gradient of `FusedConv2D` when it is run as a kernel (by {@link fusedConv2d}): the relu's
+ * through the saved output, then tfjs's own Conv2D gradient for `x` and `filter`, and the bias's
+ * as a sum; each a thunk, so the tape computes only those it needs.
+ */
+export const fusedConv2dGradConfig: GradConfig = {
+  kernelName: FusedConv2D,
+  inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const [x, filter, y] = saved as [Tensor, Tensor, Tensor];
+    const {activation} = attrs as unknown as {activation?: string};
+    const g = dy as Tensor;
+    // Once for all three gradients (the engine's backward scope disposes it).
+    const act = activation == null || activation === 'linear' ? g : tf.mul(g, tf.step(y));
+    const conv = tf.getGradient(Conv2D)!.gradFunc(act, [x, filter], attrs);
+    return {
+      x: conv.x!,
+      filter: conv.filter!,
+      bias: () => tf.sum(tf.reshape(act, [-1, act.shape[3]!]), 0),
+    };
+  },
+};
