@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Provision the native binding of @tensorflow/tfjs-node without internet
 // access to storage.googleapis.com.
 //
@@ -227,6 +228,7 @@ const SCRIPT_DIR = path.dirname(fileURLToPath(import.meta.url));
 // small helpers
 // ---------------------------------------------------------------------------
 class ProvisionError extends Error {}
+/** Stops provisioning with a message for the user. @type {(msg: string) => never} */
 const fail = (msg) => {
   throw new ProvisionError(msg);
 };
@@ -385,7 +387,8 @@ function findRepoRoot() {
 
 function locateTfjsNode(repoRoot) {
   const req = createRequire(path.join(repoRoot, 'package.json'));
-  let pkgJsonPath;
+  /** @type {string} */
+  let pkgJsonPath = '';
   try {
     pkgJsonPath = req.resolve(`${TFJS_PACKAGE}/package.json`);
   } catch {
@@ -776,10 +779,11 @@ function placeDeps(tfn, extracted) {
 // 4. build the binding with node-gyp
 // ---------------------------------------------------------------------------
 function findNodeDir() {
-  const cands = [
-    process.env.npm_config_nodedir,
-    path.resolve(path.dirname(process.execPath), '..'),
-  ].filter(Boolean);
+  const cands = /** @type {string[]} */ (
+    [process.env.npm_config_nodedir, path.resolve(path.dirname(process.execPath), '..')].filter(
+      Boolean,
+    )
+  );
   for (const c of cands) {
     if (
       exists(path.join(c, 'include', 'node', 'common.gypi')) &&
@@ -1110,7 +1114,8 @@ function gpuReport(tfn, cacheDir, cudaInstalled) {
     return {lib: l, name, path: candidates.find((p) => exists(p)) ?? null, required};
   });
   const libtf = path.join(tfn.depsLib, 'libtensorflow_cc.so.2');
-  const res = spawnSync(exe, [libtf, ...libs.filter((l) => l.path).map((l) => l.path)], {
+  const found = /** @type {string[]} */ (libs.map((l) => l.path).filter((p) => p != null));
+  const res = spawnSync(exe, [libtf, ...found], {
     encoding: 'utf8',
     env: {...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2'},
   });

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Proves that the tfjs-node native binding can run float16 / bfloat16 compute
 // even though tfjs-node's JS layer only knows float32/int32/bool/complex64/string:
 // the C++ `executeOp` passes TF_HALF (19) / TF_BFLOAT16 (14) tensor handles
@@ -33,6 +34,7 @@ import {fileURLToPath} from 'node:url';
 // args
 // ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
+/** @type {{size: number, reps: number, bench: boolean, registry: boolean, json: string | null}} */
 const opt = {size: 2048, reps: 5, bench: true, registry: true, json: null};
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -181,6 +183,7 @@ const randArray = (n, seed, lo = -2, hi = 2) => {
 // 1. round trip: Cast(f32->T) -> MatMul(T) -> Cast(T->f32), native handles only
 // ---------------------------------------------------------------------------
 const failures = [];
+/** @type {{tfVersion: string, tfjsNodeDir: string, roundTrip: Record<string, unknown>, kernels: Record<string, unknown>, registry: any, bench: ReturnType<typeof bench> | null, nativeTensors?: {start: number, end: number}, failures?: string[]}} */
 const report = {
   tfVersion: binding.TF_Version,
   tfjsNodeDir,
@@ -233,6 +236,7 @@ function roundTrip(dtype, op = 'MatMul') {
   // truncation (RTZ); plus a reference rounding after every multiply-add.
   const ar = Array.from(aData, (v) => roundTo(dtype, v));
   const br = Array.from(bData, (v) => roundTo(dtype, v));
+  /** @type {Record<'exactThenRNE' | 'f32AccThenRNE' | 'exactThenRTZ' | 'f32AccThenRTZ' | 'rneEveryStep', number[]>} */
   const refs = {
     exactThenRNE: [],
     f32AccThenRNE: [],
@@ -644,6 +648,7 @@ function bench(n, reps) {
   const nativeStart = backend.getNumOfTFTensors();
   const a = f32([n, n], randArray(n * n, 7, -1, 1));
   const b = f32([n, n], randArray(n * n, 8, -1, 1));
+  /** @type {{size: number, reps: number, cpus: number, oneDnnEnv: string, ms: Record<string, unknown>}} */
   const out = {
     size: n,
     reps,
@@ -653,6 +658,7 @@ function bench(n, reps) {
   };
   const dtypes = [DT.FLOAT, DT.HALF, DT.BFLOAT16];
   const inputs = new Map();
+  /** @type {Map<number, number[]>} */
   const times = new Map(dtypes.map((d) => [d, []]));
   const errors = new Map();
   try {
@@ -670,7 +676,7 @@ function bench(n, reps) {
           const [c] = exec('MatMul', [typeAttr('T', d)], inputs.get(d));
           const dt = performance.now() - t0;
           binding.deleteTensor(c.id);
-          if (r > 0) times.get(d).push(dt);
+          if (r > 0) times.get(d)?.push(dt);
         } catch (e) {
           errors.set(d, e.message.split('\n')[0]);
         }
@@ -687,7 +693,7 @@ function bench(n, reps) {
       out.ms[DT_NAME[d]] = {error: errors.get(d)};
       continue;
     }
-    const t = times.get(d).sort((x, y) => x - y);
+    const t = (times.get(d) ?? []).sort((x, y) => x - y);
     const median = t[Math.floor(t.length / 2)];
     out.ms[DT_NAME[d]] = {
       median: Number(median.toFixed(1)),
