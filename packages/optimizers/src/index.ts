@@ -23,3 +23,12 @@ export {
   stateBytes,
 } from './state-precision.js';
 export type {StorageFormat, StoragePrecisionOptions, StorageRounding} from './state-precision.js';
+
+// 16-bit state for tfjs's built-in optimizers
+export {
+  BUILT_IN_SLOT_FIELDS,
+  DEFAULT_ROUNDED_STATE_OPTIONS,
+  RoundedStateOptimizer,
+  roundOptimizerState,
+} from './rounded-state-optimizer.js';
+export type {RoundedStateOptions} from './rounded-state-optimizer.js';
