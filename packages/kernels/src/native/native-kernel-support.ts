@@ -59,6 +59,7 @@ export function nativeKernelReport(
   if (typeof backendName !== 'string') {
     throw wrongType('nativeKernelReport', 'backendName', 'a string', describeValue(backendName));
   }
+  if (backendName === 'webgpu') return webgpuReport(spec.name);
   if (backendName !== 'tensorflow' || !isNativeComputeFormat(spec.name)) return [];
   if (tf.findBackendFactory('tensorflow') == null) return [];
   const node = asNodeBackend(tf.findBackend('tensorflow'));
@@ -71,6 +72,32 @@ export function nativeKernelReport(
     rows.push(Object.freeze({kernel, op, native, reason, detail}));
   }
   return Object.freeze(rows);
+}
+
+/**
+ * The webgpu backend's rows: tfjs-amp's WGSL kernels compute float16 (f16 operands, float32 sums,
+ * one rounding) on a device created with `shader-f16` (see `requestShaderF16`); bfloat16 has no
+ * WGSL type. Read from the backend's device, which exists once the backend has started.
+ */
+function webgpuReport(format: FormatName): readonly NativeKernelRow[] {
+  if (format !== 'float16' || tf.findBackendFactory('webgpu') == null) return [];
+  const backend = tf.findBackend('webgpu') as {device?: {features?: {has(f: string): boolean}}};
+  const f16 = backend?.device?.features?.has('shader-f16') === true;
+  ensureAmpKernels('webgpu');
+  return Object.freeze(
+    Object.entries(NATIVE_KERNEL_OPS).map(([kernel, op]) =>
+      Object.freeze({
+        kernel,
+        op,
+        native: f16,
+        reason: (f16 ? 'native' : 'no-kernel') as NativeReason,
+        detail: f16
+          ? `float16 ${kernel} runs as tfjs-amp's WGSL kernel (shader-f16: f16 operands, float32 sums)`
+          : "the webgpu device was created without 'shader-f16' (call requestShaderF16() before " +
+            "tf.setBackend('webgpu'))",
+      }),
+    ),
+  );
 }
 
 /**
