@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import '@tfjs-amp/kernels';
+import {type NativeDispatch, setNativeDispatch} from '@tfjs-amp/kernels';
 import {applyPolicy, describePolicy} from '@tfjs-amp/policy';
 import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
-import {expect, it} from 'vitest';
+import {afterAll, beforeAll, expect, it} from 'vitest';
 import {BroadcastLayerNormalization} from './broadcast-layer-normalization.js';
 import {MAJORITY_LENGTH, MAJORITY_VOCABULARY, majorityToken} from './majority-token.js';
 import {MultiHeadSelfAttention} from './multi-head-self-attention.js';
@@ -156,4 +156,71 @@ it('@tfjs-amp/policy covers the custom attention layer: rounded output, listed b
   expect(bits.every((b) => (b & 0xffff) === 0)).toBe(true);
   tf.dispose([x, y]);
   model.dispose();
+});
+
+/** TF_DataType code of bfloat16. */
+const TF_BFLOAT16 = 14;
+
+describeBackends(['tensorflow'], () => {
+  // Native wherever the kernels sum in float32, whatever this CPU's speed (`auto` would emulate
+  // bfloat16 on CPUs without bfloat16 units).
+  let previous: NativeDispatch;
+  beforeAll(() => {
+    previous = setNativeDispatch('accurate');
+  });
+  afterAll(() => {
+    setNativeDispatch(previous);
+  });
+
+  it('runs the attention layer matrix products natively in bfloat16 on tfjs-node', async () => {
+    const input = tf.input({shape: [4, 8]});
+    const output = new MultiHeadSelfAttention({numHeads: 2, seed: 1}).apply(
+      input,
+    ) as tf.SymbolicTensor;
+    const model = applyPolicy(tf.model({inputs: input, outputs: output}), 'mixed_bfloat16');
+    const x = tf.randomNormal([2, 4, 8], 0, 1, 'float32', 3);
+    const optimizer = tf.train.sgd(0.1);
+    const step = () =>
+      optimizer.minimize(() => tf.sum(model.apply(x, {training: true}) as tf.Tensor) as tf.Scalar);
+    step(); // native handles for inputs and variables come on first use
+    // The native binding object is frozen: swap in a copy whose executeOp records, then restore.
+    type Binding = Record<string, unknown> & {
+      executeOp(
+        op: string,
+        attrs: Array<{name: string; value: unknown}>,
+        ids: number[],
+        n: number,
+      ): unknown;
+    };
+    const backend = tf.backend() as unknown as {binding: Binding};
+    const real = backend.binding;
+    const products: unknown[] = [];
+    const spy: Record<string, unknown> = {};
+    for (const key of Object.getOwnPropertyNames(real)) {
+      const value = real[key];
+      spy[key] = typeof value === 'function' ? (value as () => unknown).bind(real) : value;
+    }
+    spy.executeOp = (
+      op: string,
+      attrs: Array<{name: string; value: unknown}>,
+      ids: number[],
+      n: number,
+    ) => {
+      if (op.startsWith('BatchMatMul')) products.push(attrs.find((a) => a.name === 'T')?.value);
+      return real.executeOp(op, attrs, ids, n);
+    };
+    backend.binding = spy as Binding;
+    try {
+      await expectNoLeaks(() => step());
+    } finally {
+      backend.binding = real;
+    }
+    // Forward: four projections and two attention products; backward: two per product whose
+    // operands need gradients (the input of the first projections does not).
+    expect(products.length).toBeGreaterThanOrEqual(12);
+    expect(products.every((t) => t === TF_BFLOAT16)).toBe(true);
+    x.dispose();
+    optimizer.dispose();
+    model.dispose();
+  });
 });
