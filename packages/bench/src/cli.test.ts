@@ -143,9 +143,9 @@ describe('main', () => {
 
   it('exits 2 with one clear line for a bad flag, before running anything', async () => {
     const c = capture();
-    expect(await main(['--workload', 'resnet'], c.io)).toBe(2);
+    expect(await main(['--workload', 'resnet50'], c.io)).toBe(2);
     expect(c.err()).toMatch(
-      /^tfjs-amp-bench: unknown workload 'resnet'\. Allowed: cnn, cnn-wide, mlp, sequence, w1, w4/,
+      /^tfjs-amp-bench: unknown workload 'resnet50'\. Allowed: cnn, cnn-wide, mlp, resnet, sequence, transformer, w1, w4/,
     );
     expect(c.out()).toBe('');
   });

@@ -58,8 +58,8 @@ describe('resolveSuiteOptions', () => {
     expect(() => resolveSuiteOptions({policies: ['mixed_float61' as never]})).toThrow(
       /unknown policy 'mixed_float61'\. Allowed: bfloat16, float16, float32, mixed_bfloat16, mixed_float16/,
     );
-    expect(() => resolveSuiteOptions({workloads: ['resnet']})).toThrow(
-      /unknown workload 'resnet'\. Allowed: cnn, cnn-wide, mlp, sequence, w1, w4\. Or pass a file/,
+    expect(() => resolveSuiteOptions({workloads: ['resnet50']})).toThrow(
+      /unknown workload 'resnet50'\. Allowed: cnn, cnn-wide, mlp, resnet, sequence, transformer, w1, w4\. Or pass a file/,
     );
     expect(() => resolveSuiteOptions({epochs: 0})).toThrow(
       'tfjs-amp-bench: epochs must be an integer ≥ 1; got 0.',
