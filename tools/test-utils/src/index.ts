@@ -28,4 +28,6 @@ export type {
   TimeStats,
 } from './compare-runs.js';
 export {expectNoLeaks, tensorCounts} from './leaks.js';
+export {README_SKIP_MARKER, readmeSamples, runReadmeSample} from './readme-samples.js';
+export type {ReadmeSample} from './readme-samples.js';
 export type {TensorCounts} from './leaks.js';
