@@ -7,14 +7,16 @@
 // impl: js           roundArray (the typed-array core the cpu kernel runs)
 //       wasm         quantize on the tfjs wasm backend (the WebAssembly SIMD kernel on its heap)
 //       wasm-nosimd  quantize on wasm with WASM_HAS_SIMD_SUPPORT off (JavaScript over the heap)
-//       generic-wasm the generic kernel (tfjs ops only), its ops run by the wasm backend
+//       generic-wasm the generic kernel (tfjs ops only), its ops run by the wasm backend: a copy
+//                    of wasm registered as 'wasm-generic' with every wasm kernel but AmpQuantize,
+//                    so quantize gets the generic kernel every unknown backend gets (public API
+//                    only: nothing imports the package's sources)
 // Inputs of chunk c, element i (n = c · 2^24 + i): `all` → n itself; `sample` → fmix32(n), a
 // bijection on uint32 (MurmurHash3's finalizer), so samples are distinct pseudo-random patterns.
 // sweep.py computes the same inputs.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import {type FormatName, isFormatName, quantize, roundArray} from '@tfjs-amp/kernels';
-import {ampQuantize as genericAmpQuantize} from '../../packages/kernels/src/kernels/generic/AmpQuantize.js';
 
 const CHUNK = 2 ** 24;
 const IMPLS = ['js', 'wasm', 'wasm-nosimd', 'generic-wasm'] as const;
@@ -49,6 +51,15 @@ if (impl !== 'js') {
   await tf.setBackend('wasm');
   await tf.ready();
 }
+if (impl === 'generic-wasm') {
+  const wasm = tf.findBackend('wasm');
+  if (wasm == null) fail('the wasm backend did not start');
+  tf.registerBackend('wasm-generic', () => wasm);
+  for (const k of tf.getKernelsForBackend('wasm')) {
+    if (k.kernelName !== 'AmpQuantize') tf.registerKernel({...k, backendName: 'wasm-generic'});
+  }
+  await tf.setBackend('wasm-generic');
+}
 
 const input = new Uint32Array(CHUNK);
 const inputValues = new Float32Array(input.buffer);
@@ -60,14 +71,7 @@ function round(name: FormatName): void {
     return;
   }
   const x = tf.tensor1d(inputValues);
-  const y =
-    impl === 'generic-wasm'
-      ? (genericAmpQuantize({
-          inputs: {x},
-          attrs: {format: name, saturate: false, gradFormat: name},
-          backend: tf.backend(),
-        }) as tf.Tensor)
-      : quantize(x, name);
+  const y = quantize(x, name);
   output.set(y.dataSync() as Float32Array);
   tf.dispose([x, y]);
 }
