@@ -1,6 +1,6 @@
 // @tfjs-amp/kernels: low-precision number formats, bit-exact rounding, and the tfjs kernels
 // that emulate or run them. Importing this module registers the kernels (see registerAmpKernels).
-import {registerAmpKernels} from './kernels/register-kernels.js';
+import {registerAmpKernels} from './register.js';
 
 // Formats
 export {FORMAT_NAMES, getFormat, isFormatName} from './formats/index.js';
@@ -25,7 +25,8 @@ export {decode} from './rounding/decode.js';
 // Kernel registry
 export {AmpQuantize} from './kernel-names.js';
 export type {AmpQuantizeAttrs} from './kernel-names.js';
-export {ensureAmpKernels, registerAmpKernels} from './kernels/register-kernels.js';
+export {ensureAmpKernels} from './kernels/register-kernels.js';
+export {registerAmpKernels} from './register.js';
 
 // Native half-precision kernels (tfjs-node, tfjs-node-gpu)
 export {getComputeFormat} from './native/context.js';

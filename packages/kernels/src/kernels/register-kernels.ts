@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type {KernelConfig} from '@tensorflow/tfjs';
 import {installOverrides} from '../native/overrides.js';
-import {fusedConv2dGradConfig} from '../ops/fused-conv2d.js';
-import {fusedMatMulGradConfig} from '../ops/fused-mat-mul.js';
-import {quantizeGradConfig} from '../ops/quantize-grad.js';
 import {cpuKernelConfigs} from './cpu/index.js';
 import {GENERIC_BACKENDS, genericKernelConfigs} from './generic/index.js';
 import {tensorflowKernelConfigs, tensorflowKernelOverrides} from './tensorflow/index.js';
@@ -89,19 +86,16 @@ export function ensureAmpKernels(backendName: string): void {
 }
 
 /**
- * Registers tfjs-amp's kernels and gradients with the tfjs kernel registry: specific kernels for
- * cpu and wasm, generic ones for the other known backends. Runs on import of `@tfjs-amp/kernels`;
- * safe to call again (already-registered kernels are left alone, so another package's native
- * kernel for a backend wins if it registered first).
+ * Registers tfjs-amp's kernels (not the gradients: those belong to the ops, see `register.ts`)
+ * with the tfjs kernel registry: specific kernels for cpu, wasm, tensorflow and webgpu, generic
+ * ones for the other known backends. Safe to call again (already-registered kernels are left
+ * alone, so another package's native kernel for a backend wins if it registered first).
  */
-export function registerAmpKernels(): void {
+export function registerBackendKernels(): void {
   const backends = new Set([
     ...Object.keys(BACKEND_KERNELS),
     ...Object.keys(BACKEND_OVERRIDES),
     ...GENERIC_BACKENDS,
   ]);
   for (const backendName of backends) ensureAmpKernels(backendName);
-  for (const grad of [quantizeGradConfig, fusedMatMulGradConfig, fusedConv2dGradConfig]) {
-    if (tf.getGradient(grad.kernelName) == null) tf.registerGradient(grad);
-  }
 }

@@ -1,6 +1,6 @@
 import type {FormatName, FormatSpec} from '../formats/format-spec.js';
 import {resolveFormat} from '../formats/index.js';
-import {roundFloat32, roundingPlan} from '../kernels/shared/round-bits.js';
+import {roundFloat32, roundingPlan} from './round-bits.js';
 import {assertFloat32Array, type RoundingOptions, saturateOption} from './round-array.js';
 
 /** Storage array for a format's bit patterns: 8-bit formats → Uint8Array, 16-bit → Uint16Array, 32-bit → Uint32Array. */

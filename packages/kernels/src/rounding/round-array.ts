@@ -1,7 +1,7 @@
 import type {FormatName, FormatSpec} from '../formats/format-spec.js';
 import {resolveFormat} from '../formats/index.js';
 import {describeValue, wrongType} from '../internal/errors.js';
-import {roundFloat32, roundingPlan} from '../kernels/shared/round-bits.js';
+import {roundFloat32, roundingPlan} from './round-bits.js';
 
 /** Options shared by {@link roundArray}, {@link encode} and `quantize`. */
 export interface RoundingOptions {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {asFloat32, describeMismatches, roundingFixture} from '../../../test/rounding-fixture.js';
-import {FORMAT_NAMES, getFormat} from '../../formats/index.js';
+import {asFloat32, describeMismatches, roundingFixture} from '../../test/rounding-fixture.js';
+import {FORMAT_NAMES, getFormat} from '../formats/index.js';
 import {INF_BITS, QUIET_NAN_BITS, roundFloat32, roundingPlan} from './round-bits.js';
 
 describe('roundingPlan', () => {

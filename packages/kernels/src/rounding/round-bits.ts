@@ -1,4 +1,4 @@
-import type {FormatSpec} from '../../formats/format-spec.js';
+import type {FormatSpec} from '../formats/format-spec.js';
 
 /**
  * The backend-free rounding core: float32 → format → float32, exactly as hardware converts,

@@ -1,7 +1,7 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
 import {AmpQuantize} from '../../kernel-names.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
-import {roundFloat32} from '../shared/round-bits.js';
+import {roundFloat32} from '../../rounding/round-bits.js';
 import {stochasticRoundFloat32, stochasticSeed} from '../shared/stochastic-round.js';
 
 const backendName = 'cpu';

@@ -3,7 +3,7 @@ import type {KernelConfig, KernelFunc, Tensor, TensorInfo} from '@tensorflow/tfj
 import type {FormatSpec} from '../../formats/format-spec.js';
 import {AmpQuantize} from '../../kernel-names.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
-import type {RoundingPlan} from '../shared/round-bits.js';
+import type {RoundingPlan} from '../../rounding/round-bits.js';
 import {stochasticRoundFloat32, stochasticSeed} from '../shared/stochastic-round.js';
 
 /**

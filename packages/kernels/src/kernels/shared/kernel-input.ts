@@ -3,7 +3,7 @@ import type {FormatSpec} from '../../formats/format-spec.js';
 import {resolveFormat} from '../../formats/index.js';
 import {describeValue, wrongType} from '../../internal/errors.js';
 import type {AmpQuantizeAttrs} from '../../kernel-names.js';
-import {type RoundingPlan, roundingPlan} from './round-bits.js';
+import {type RoundingPlan, roundingPlan} from '../../rounding/round-bits.js';
 
 /**
  * Checks what an `AmpQuantize` kernel receives and returns the format and its rounding plan.

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest';
 import {describeMismatches, roundingFixture} from '../../../test/rounding-fixture.js';
 import {FORMAT_NAMES, getFormat} from '../../formats/index.js';
 import {isSimdSupported, simdModuleBytes, simdRounderFor} from './round-bits-simd.js';
-import {roundingPlan} from './round-bits.js';
+import {roundingPlan} from '../../rounding/round-bits.js';
 
 const FORMATS = FORMAT_NAMES.filter((name) => name !== 'float32');
 

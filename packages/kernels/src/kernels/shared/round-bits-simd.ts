@@ -1,4 +1,4 @@
-import type {RoundingPlan} from './round-bits.js';
+import type {RoundingPlan} from '../../rounding/round-bits.js';
 
 /**
  * The rounding core of `round-bits.ts` as a WebAssembly SIMD function, assembled here byte by

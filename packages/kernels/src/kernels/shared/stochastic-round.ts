@@ -1,6 +1,6 @@
 import type {FormatSpec} from '../../formats/format-spec.js';
 import {invalidChoice, outOfRange} from '../../internal/errors.js';
-import {INF_BITS, type RoundingPlan, SIGN_BIT, roundFloat32} from './round-bits.js';
+import {INF_BITS, type RoundingPlan, SIGN_BIT, roundFloat32} from '../../rounding/round-bits.js';
 
 /**
  * Stochastic rounding core, shared by every backend's `AmpQuantize` kernel so that one seed gives

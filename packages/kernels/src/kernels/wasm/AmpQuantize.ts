@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
 import {AmpQuantize} from '../../kernel-names.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
-import {roundFloat32} from '../shared/round-bits.js';
+import {roundFloat32} from '../../rounding/round-bits.js';
 import {simdRounderFor} from '../shared/round-bits-simd.js';
 import {stochasticRoundFloat32, stochasticSeed} from '../shared/stochastic-round.js';
 import type {WasmBackend} from '../shared/wasm-backend.js';
