@@ -1,3 +1,4 @@
+// The built-in workloads as a family (index.ts): the list and sizes, seeded weights, data shapes.
 import * as tf from '@tensorflow/tfjs';
 import '@tfjs-amp/kernels';
 import {LossScaleOptimizer} from '@tfjs-amp/loss-scale';

@@ -1,3 +1,4 @@
+// The wasm reduction overrides (Max, Mean, Min, Prod, Sum) on empty axes: the same results as cpu.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import {expectNoLeaks, useBackend} from '@tfjs-amp/test-utils';
