@@ -63,8 +63,8 @@ const ROWS: readonly Row[] = [
 
 /**
  * Fills `table` with one column per run (float32 first) and one row per measure. Each value cell
- * carries `data-run`, `data-metric` and the raw `data-value`; a ratio column compares the last run
- * with the first.
+ * carries `data-run`, `data-metric` and the raw `data-value` (the loss-scale cell also
+ * `data-loss-scale-mode`: sync or device); a ratio column compares the last run with the first.
  */
 export function renderComparison(table: HTMLElement, results: readonly RunResult[]): void {
   const head = document.createElement('tr');
@@ -79,6 +79,9 @@ export function renderComparison(table: HTMLElement, results: readonly RunResult
       td.dataset.run = r.policy;
       td.dataset.metric = row.metric;
       td.dataset.value = String(v);
+      if (row.metric === 'lossScale' && r.lossScaleMode != null) {
+        td.dataset.lossScaleMode = r.lossScaleMode;
+      }
       td.textContent = v == null ? '—' : row.format(v, r);
       tr.append(td);
     }

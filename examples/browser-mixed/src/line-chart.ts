@@ -16,6 +16,8 @@ export interface LineChartOptions {
   readonly log2?: boolean;
   /** Draw steps (hold each value until the next point) instead of straight segments. Default false. */
   readonly stepped?: boolean;
+  /** Shown in the plot while it has no series. Default: nothing. */
+  readonly emptyText?: string;
 }
 
 const W = 420;
@@ -98,7 +100,9 @@ export class LineChart {
       });
     }
     if (!Number.isFinite(yMin)) [yMin, yMax] = [0, 1];
-    if (yMax - yMin < 1e-9) [yMin, yMax] = [yMin - 1, yMax + 1];
+    // A flat line sits in the middle of a range of ±1 (log2: a factor 2 either way); a flat 0
+    // (no skipped steps) at the bottom of [0, 1].
+    if (yMax - yMin < 1e-9) [yMin, yMax] = !log2 && yMin === 0 ? [0, 1] : [yMin - 1, yMax + 1];
     if (!log2 && yMin > 0 && yMin < 0.5 * yMax) yMin = 0;
     const px = (x: number) => PAD.left + (x / xMax) * (W - PAD.left - PAD.right);
     const py = (y: number) =>
@@ -122,11 +126,21 @@ export class LineChart {
     );
     for (let i = 0; i <= 4; i++) {
       const y = yMin + ((yMax - yMin) * i) / 4;
+      // log2 axes label powers of two only.
+      if (log2 && Math.abs(y - Math.round(y)) > 1e-9) continue;
       text(PAD.left - 4, py(y) + 4, formatTick(y, log2), 'end');
     }
     text(PAD.left, H - 8, '0', 'start');
     text(W - PAD.right, H - 8, `step ${xMax}`, 'end');
 
+    if (this.series.size === 0 && this.options.emptyText != null) {
+      text(
+        (W + PAD.left - PAD.right) / 2,
+        (H + PAD.top - PAD.bottom) / 2,
+        this.options.emptyText,
+        'middle',
+      );
+    }
     for (const s of this.series.values()) {
       let d = '';
       let points = 0;

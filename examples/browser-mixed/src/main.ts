@@ -36,8 +36,17 @@ const backendNote = $('backend-note');
 const progress = $('progress') as HTMLProgressElement;
 const charts = {
   loss: new LineChart($('chart-loss'), {title: 'training loss (per step)'}),
-  scale: new LineChart($('chart-scale'), {title: 'loss scale', log2: true, stepped: true}),
-  skipped: new LineChart($('chart-skipped'), {title: 'skipped steps (total)', stepped: true}),
+  scale: new LineChart($('chart-scale'), {
+    title: 'loss scale',
+    log2: true,
+    stepped: true,
+    emptyText: 'only mixed_float16 uses loss scaling',
+  }),
+  skipped: new LineChart($('chart-skipped'), {
+    title: 'skipped steps (total)',
+    stepped: true,
+    emptyText: 'only mixed_float16 skips steps',
+  }),
 };
 
 function setState(state: string, message: string): void {
@@ -113,6 +122,14 @@ async function run(): Promise<void> {
     const policies: PagePolicy[] =
       policy !== 'float32' && compareBox.checked ? ['float32', policy] : [policy];
     const results: RunResult[] = [];
+    $('legend').replaceChildren(
+      ...policies.map((p) => {
+        const item = document.createElement('span');
+        item.style.setProperty('--color', COLORS[p]);
+        item.textContent = p === 'mixed_float16' ? `${p} (loss scaling)` : p;
+        return item;
+      }),
+    );
     for (const [i, p] of policies.entries()) {
       const label = `${p} (${i + 1}/${policies.length})`;
       setState('training', `Training ${label} on ${backend}…`);

@@ -45,6 +45,9 @@ async function readState(page: Page): Promise<PageState> {
     const cells: Record<string, string> = {};
     for (const td of document.querySelectorAll<HTMLElement>('#comparison td[data-metric]')) {
       cells[`${td.dataset.run}.${td.dataset.metric}`] = td.dataset.value!;
+      if (td.dataset.lossScaleMode != null) {
+        cells[`${td.dataset.run}.lossScaleMode`] = td.dataset.lossScaleMode;
+      }
     }
     const charts: PageState['charts'] = {};
     for (const fig of document.querySelectorAll<HTMLElement>('figure[data-chart]')) {
@@ -190,6 +193,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('browser-mixed page in headless Chromiu
     expect(problems).toEqual([]);
     expectTrained(state, ['float32', 'mixed_float16'], 375);
     expect(state.backend).toMatch(/^wasm/);
+    expect(state.cells['mixed_float16.lossScaleMode']).toBe('sync');
     expect(Number(state.cells['mixed_float16.testAccuracy'])).toBeGreaterThanOrEqual(0.9);
     expect(Number(state.cells['float32.testAccuracy'])).toBeGreaterThanOrEqual(0.9);
   });
@@ -203,6 +207,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('browser-mixed page in headless Chromiu
     expect(problems).toEqual([]);
     expectTrained(state, ['mixed_float16'], 250);
     expect(state.backend).toMatch(/^webgl/);
+    expect(state.cells['mixed_float16.lossScaleMode']).toBe('device');
     expect(Number(state.cells['mixed_float16.testAccuracy'])).toBeGreaterThanOrEqual(0.9);
   });
 
@@ -222,7 +227,10 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)('browser-mixed page in headless Chromiu
       return;
     }
     expectTrained(state, ['mixed_float16'], 10);
+    expect(state.webgpu).toBe('available');
     expect(state.backend).toMatch(/^webgpu/);
+    // No read back during a step on a GPU backend: the optimizer ran sync-free.
+    expect(state.cells['mixed_float16.lossScaleMode']).toBe('device');
     expect(Number(state.cells['mixed_float16.testAccuracy'])).toBeGreaterThan(0.5);
     console.log(`[browser-mixed] webgpu ran on ${state.backend}`);
   });
