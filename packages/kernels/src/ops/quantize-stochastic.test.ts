@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual, expectNoLeaks, useBackend} from '@tfjs-amp/test-utils';
 import {describe, expect, it} from 'vitest';
-import {quantize} from '../index.js';
+import {getFormat, quantize} from '../index.js';
 
 /** Stochastic quantize of `values` read back as a Float32Array (tensors disposed). */
 function stochastic(
@@ -65,6 +65,45 @@ describeBackends(['cpu', 'wasm', 'tensorflow'], (backend) => {
       // 1.25·2^-24 lies between 2^-24 and 2^-23; p = 0.25. Nearest gives 2^-24 every time.
       await expectNoLeaks(() => expectUnbiased(1.25 * 2 ** -24, 2 ** -24, 2 ** -23, 'float16', 3));
     });
+
+    it.each(['bfloat16', 'float16', 'tf32', 'float8_e4m3fn', 'float8_e5m2'] as const)(
+      'gives one of the two %s neighbours of every value, normal or subnormal',
+      async (format) => {
+        await expectNoLeaks(() => {
+          const spec = getFormat(format);
+          // Magnitudes across the format's whole range, both signs, below maxFinite.
+          const n = 4000;
+          const values = new Float32Array(n).map((_, i) => {
+            const e = (i % 40) / 40; // spread exponents over [minSubnormal, maxFinite)
+            const log2 =
+              Math.log2(spec.minSubnormal) +
+              e * (Math.log2(spec.maxFinite) - Math.log2(spec.minSubnormal));
+            return (
+              (i % 2 ? -1 : 1) *
+              Math.min(2 ** log2 * (1 + ((i * 0.618) % 1) * 0.999), spec.maxFinite)
+            );
+          });
+          const x = tf.tensor1d(values);
+          const y = quantize(x, format, {rounding: 'stochastic', seed: 21});
+          const out = y.dataSync();
+          tf.dispose([x, y]);
+          values.forEach((v, i) => {
+            // The two neighbours, from the spacing at |v| (float64 arithmetic, exact here).
+            const a = Math.abs(v);
+            const exponent = Math.max(Math.floor(Math.log2(a)), 1 - spec.bias);
+            const q = 2 ** (exponent - spec.mantissaBits);
+            const lo = Math.floor(a / q) * q;
+            const hi = lo === a ? a : lo + q;
+            const got = Math.abs(out[i]!);
+            expect(
+              got === lo || got === hi,
+              `${format}: ${v} → ${out[i]} (neighbours ${lo}, ${hi})`,
+            ).toBe(true);
+            expect(Math.sign(out[i]!) * Math.sign(v)).not.toBe(-1);
+          });
+        });
+      },
+    );
 
     it('is reproducible from the seed and changes with it', async () => {
       await expectNoLeaks(() => {
