@@ -117,9 +117,19 @@ function runProbe(node: NodeBackend, probe: Probe, op: string, format: FormatNam
 const ELEMENTWISE_ARITY: Readonly<Record<string, number>> = Object.freeze({
   AddV2: 2,
   LeakyRelu: 1,
+  MaxPool: 1,
   Relu: 1,
   Relu6: 1,
 });
+
+/** Attributes the probes of ops other than plain element-wise ones need. */
+const PROBE_ATTRS: Readonly<Record<string, (binding: TfBinding) => TfOpAttr[]>> = {
+  MaxPool: (binding) => [
+    {name: 'ksize', type: binding.TF_ATTR_INT, value: ONE},
+    {name: 'strides', type: binding.TF_ATTR_INT, value: ONE},
+    {name: 'padding', type: binding.TF_ATTR_STRING, value: 'VALID'},
+  ],
+};
 
 /**
  * Whether TensorFlow runs the element-wise `op` (one of a fused epilogue's: AddV2, Relu, Relu6,
@@ -135,7 +145,10 @@ export function isElementwiseOpSupported(
   return probeOnce(node, `${op}/${format}`, () =>
     runProbe(
       node,
-      {inputs: Array.from({length: arity}, () => ({float: [1]})), attrs: () => []},
+      {
+        inputs: Array.from({length: arity}, () => ({float: op === 'MaxPool' ? ONE : [1]})),
+        attrs: PROBE_ATTRS[op] ?? (() => []),
+      },
       op,
       format,
     ),

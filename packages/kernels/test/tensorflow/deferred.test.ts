@@ -9,7 +9,7 @@ import {
   setNativeDispatch,
   withComputeFormat,
 } from '../../src/index.js';
-import {values} from './support.js';
+import {OpSpy, values} from './support.js';
 
 describeBackends(['tensorflow'], () => {
   let previous: NativeDispatch;
@@ -67,5 +67,28 @@ describeBackends(['tensorflow'], () => {
       'original',
     );
     tf.dispose([a, b, c, r, want]);
+  });
+
+  it('pools a native output in 16 bits, bit for bit as float32 pooling of the rounded values', () => {
+    const x = tf.tensor4d(values(2 * 6 * 6 * 3, 5, 'bfloat16'), [2, 6, 6, 3]);
+    const f = tf.tensor4d(values(3 * 3 * 3 * 4, 6, 'bfloat16'), [3, 3, 3, 4]);
+    // Once first, so the dispatch's probes run before the spy.
+    tf.dispose(
+      withComputeFormat('bfloat16', () => tf.maxPool(tf.conv2d(x, f, 1, 'same'), 2, 2, 'valid')),
+    );
+    const spy = new OpSpy();
+    try {
+      const [y, pooled] = withComputeFormat('bfloat16', () => {
+        const conv = tf.conv2d(x, f, 1, 'same');
+        return [conv, tf.maxPool(conv, 2, 2, 'valid')];
+      });
+      expect(spy.nativeOps('bfloat16')).toEqual(['Conv2D', 'MaxPool']);
+      const want = tf.maxPool(tf.clone(y!) as tf.Tensor4D, 2, 2, 'valid');
+      expectBitsEqual(pooled!.dataSync() as Float32Array, want.dataSync() as Float32Array, 'pool');
+      tf.dispose([y!, pooled!, want]);
+    } finally {
+      spy.restore();
+    }
+    tf.dispose([x, f]);
   });
 });

@@ -10,6 +10,7 @@ import {depthwiseConv2dNativeBackpropInputConfig} from './DepthwiseConv2dNativeB
 import {fusedConv2DConfig} from './FusedConv2D.js';
 import {fusedDepthwiseConv2DConfig} from './FusedDepthwiseConv2D.js';
 import {fusedMatMulConfig} from './_FusedMatMul.js';
+import {maxPoolConfig} from './MaxPool.js';
 import {reshapeConfig} from './Reshape.js';
 
 /** tfjs-amp's own kernels for the `tensorflow` backend (tfjs-node), sorted by kernel name. */
@@ -29,6 +30,7 @@ export const tensorflowKernelOverrides: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
   fusedConv2DConfig,
   fusedDepthwiseConv2DConfig,
+  maxPoolConfig,
   reshapeConfig,
   fusedMatMulConfig,
 ];
