@@ -1,6 +1,8 @@
 // Benchmarks of @tfjs-amp/loss-scale: `npm run bench` (all), or `tsx ... bench/run.ts <subject>`.
 // `--quick` runs a short smoke version.
 const SUBJECTS: Record<string, () => Promise<{run: (quick?: boolean) => Promise<string>}>> = {
+  'mlp-step-device-vs-sync': () => import('./mlp-step-device-vs-sync.js'),
+  'mlp-step-device-vs-sync-browser': () => import('./mlp-step-device-vs-sync-browser.js'),
   'mlp-step-loss-scale-vs-plain': () => import('./mlp-step-loss-scale-vs-plain.js'),
   'mlp-step-tfjs-node-fused': () => import('./mlp-step-tfjs-node-fused.js'),
 };

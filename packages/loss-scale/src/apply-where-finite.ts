@@ -45,8 +45,12 @@ export function applyWhereFinite(apply: () => void, finite: Scalar): void {
   } finally {
     proto.assign = assign;
     tf.tidy(() => {
+      const conditions = new Map<string, Tensor>();
       for (const [variable, old] of before) {
-        assign.call(variable, failed ? old : selectByFlag(finite, variable as Tensor, old));
+        assign.call(
+          variable,
+          failed ? old : selectByFlag(finite, variable as Tensor, old, conditions),
+        );
       }
     });
     tf.dispose([...before.values()]);

@@ -30,12 +30,26 @@ for (const config of SELECT_BY_FLAG_CONFIGS) {
  * bit for bit one of the two (NaN, Inf and -0 included). On backends with host memory (cpu,
  * wasm) a kernel returns the chosen tensor's data itself, with no copy and no elementwise pass
  * (tfjs's Select costs ~10 ns per element on wasm); elsewhere (webgl, webgpu, tensorflow)
- * `tf.where`. `whenTrue` and `whenFalse` have the same shape and dtype. The result is new.
+ * `tf.where`, with the flag broadcast once per shape when `conditions` (a cache the caller keeps
+ * for one step, inside its `tf.tidy`) is given. `whenTrue` and `whenFalse` have the same shape
+ * and dtype. The result is new.
  */
-export function selectByFlag<T extends Tensor>(flag: Scalar, whenTrue: T, whenFalse: T): T {
+export function selectByFlag<T extends Tensor>(
+  flag: Scalar,
+  whenTrue: T,
+  whenFalse: T,
+  conditions?: Map<string, Tensor>,
+): T {
   if (tf.getKernel(AMP_SELECT_BY_FLAG, tf.getBackend()) != null) {
     return tf.engine().runKernel(AMP_SELECT_BY_FLAG, {flag, whenTrue, whenFalse}) as T;
   }
-  // tf.where broadcasts the flag with Tile: a shader on GPU backends.
-  return tf.where(flag, whenTrue, whenFalse) as T;
+  // The flag broadcast to the shape (Tile: a shader on GPU backends), once per shape when the
+  // caller keeps `conditions` for the step.
+  const key = whenTrue.shape.join(',');
+  let condition = conditions?.get(key);
+  if (condition == null) {
+    condition = whenTrue.rank === 0 ? flag : tf.broadcastTo(flag, whenTrue.shape);
+    conditions?.set(key, condition);
+  }
+  return tf.where(condition, whenTrue, whenFalse) as T;
 }

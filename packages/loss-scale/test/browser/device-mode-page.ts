@@ -140,13 +140,15 @@ async function run(): Promise<PageResult> {
   // weight (so 'device' steps are timed to completion, not only to their dispatch).
   const series: PageSeries[] = [];
   if (rounds > 0) {
-    const modes = syncRuns ? (['sync', 'device'] as const) : (['device'] as const);
+    const modes = syncRuns ? (['sync', 'device', null] as const) : (['device', null] as const);
     const variants = modes.map((mode) => {
       const m = mlp();
       const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
-      const opt = new LossScaleOptimizer(tf.train.adam(1e-3), {mode});
+      const opt =
+        mode == null ? tf.train.adam(1e-3) : new LossScaleOptimizer(tf.train.adam(1e-3), {mode});
       const loss = () => tf.losses.softmaxCrossEntropy(fy, m.apply(fx) as tf.Tensor) as tf.Scalar;
-      const s: PageSeries = {name: `LossScaleOptimizer(adam) '${mode}'`, stepMs: []};
+      const name = mode == null ? 'adam (no loss scaling)' : `LossScaleOptimizer(adam) '${mode}'`;
+      const s: PageSeries = {name, stepMs: []};
       series.push(s);
       return {s, vars, step: () => opt.minimize(loss, false, vars)};
     });
