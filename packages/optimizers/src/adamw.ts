@@ -95,13 +95,20 @@ export class AdamW extends MomentOptimizer<AdamWCoefficients> {
     return {stepSize: this.learningRate / bias1, sqrtBias2: Math.sqrt(bias2)};
   }
 
-  protected newValue(w: Tensor, _g: Tensor, m: Tensor, v: Tensor, c: AdamWCoefficients): Tensor {
+  protected newValue(
+    w: Tensor,
+    _g: Tensor,
+    m: Tensor,
+    v: Tensor,
+    c: AdamWCoefficients,
+    k: (x: number) => tf.Scalar,
+  ): Tensor {
     if (this.convention === 'keras') {
-      return tf.sub(w, tf.div(tf.mul(m, c.stepSize), tf.add(tf.sqrt(v), this.epsilon)));
+      return tf.sub(w, tf.div(tf.mul(m, k(c.stepSize)), tf.add(tf.sqrt(v), k(this.epsilon))));
     }
     // PyTorch: denom = sqrt(v)/sqrt(1 − β2ᵗ) + ε; param.addcdiv_(m, denom, −step) = w + (−step·m)/denom.
-    const denominator = tf.add(tf.div(tf.sqrt(v), c.sqrtBias2), this.epsilon);
-    return tf.add(w, tf.div(tf.mul(m, -c.stepSize), denominator));
+    const denominator = tf.add(tf.div(tf.sqrt(v), k(c.sqrtBias2)), k(this.epsilon));
+    return tf.add(w, tf.div(tf.mul(m, k(-c.stepSize)), denominator));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

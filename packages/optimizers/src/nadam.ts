@@ -144,16 +144,22 @@ export class Nadam extends MomentOptimizer<NadamCoefficients> {
     };
   }
 
-  protected newValue(w: Tensor, g: Tensor, m: Tensor, v: Tensor, c: NadamCoefficients): Tensor {
+  protected newValue(
+    w: Tensor,
+    g: Tensor,
+    m: Tensor,
+    v: Tensor,
+    c: NadamCoefficients,
+    k: (x: number) => tf.Scalar,
+  ): Tensor {
+    const denom = tf.add(tf.sqrt(tf.div(v, k(c.bias2))), k(this.epsilon));
     if (this.convention === 'torch') {
       // PyTorch: two addcdiv_ updates, the gradient's first: w + (−c·g)/denom, then the moment's.
-      const denom = tf.add(tf.sqrt(tf.div(v, c.bias2)), this.epsilon);
-      const afterGradient = tf.add(w, tf.div(tf.mul(g, -c.gradientWeight), denom));
-      return tf.add(afterGradient, tf.div(tf.mul(m, -c.momentWeight), denom));
+      const afterGradient = tf.add(w, tf.div(tf.mul(g, k(-c.gradientWeight)), denom));
+      return tf.add(afterGradient, tf.div(tf.mul(m, k(-c.momentWeight)), denom));
     }
-    const direction = tf.add(tf.mul(m, c.momentWeight), tf.mul(g, c.gradientWeight));
-    const denominator = tf.add(tf.sqrt(tf.div(v, c.bias2)), this.epsilon);
-    return tf.sub(w, tf.div(direction, denominator));
+    const direction = tf.add(tf.mul(m, k(c.momentWeight)), tf.mul(g, k(c.gradientWeight)));
+    return tf.sub(w, tf.div(direction, denom));
   }
 
   protected override restoreDerivedState(): void {

@@ -95,8 +95,18 @@ export abstract class MomentOptimizer<C> extends tf.Optimizer {
   /** Scalars of step `step` (1 for the first), computed once per step for every variable. */
   protected abstract stepCoefficients(step: number): C;
 
-  /** The updated value from the decayed value `w`, gradient `g` and the new moments. */
-  protected abstract newValue(w: Tensor, g: Tensor, m: Tensor, v: Tensor, c: C): Tensor;
+  /**
+   * The updated value from the decayed value `w`, gradient `g` and the new moments; `k(x)` is
+   * the step's shared float32 scalar tensor for the number x.
+   */
+  protected abstract newValue(
+    w: Tensor,
+    g: Tensor,
+    m: Tensor,
+    v: Tensor,
+    c: C,
+    k: (x: number) => tf.Scalar,
+  ): Tensor;
 
   /**
    * The moments' update rates `1 − β1`, `1 − β2`. Default: formed in float64 from the Python
@@ -123,11 +133,39 @@ export abstract class MomentOptimizer<C> extends tf.Optimizer {
       : Object.keys(variableGradients);
     const step = this.iterations + 1;
     const c = this.stepCoefficients(step);
+    const {keepM, keepV} = this.momentRates();
+    // Each number operand becomes one float32 scalar tensor per step, shared by all variables
+    // (a number passed to an op would upload a new scalar at every use).
+    const scalars = new Map<number, tf.Scalar>();
+    const k = (x: number): tf.Scalar => {
+      let t = scalars.get(x);
+      if (t == null) {
+        t = tf.keep(tf.scalar(x, 'float32'));
+        scalars.set(x, t);
+      }
+      return t;
+    };
+    try {
+      this.stepVariables(names, variableGradients, isArray, step, c, k, {keepM, keepV});
+    } finally {
+      tf.dispose([...scalars.values()]);
+    }
+    this.incrementIterations();
+  }
+
+  private stepVariables(
+    names: string[],
+    variableGradients: NamedTensorMap | NamedTensor[],
+    isArray: boolean,
+    step: number,
+    c: C,
+    k: (x: number) => tf.Scalar,
+    {keepM, keepV}: {keepM: number; keepV: number},
+  ): void {
     const where = this.getClassName();
     const {stateFormat, stateRounding, weightFormat, weightRounding, seed} = this.storage;
     const keras = this.convention === 'keras';
     const {weightDecay: wd, learningRate: lr, beta2} = this;
-    const {keepM, keepV} = this.momentRates();
     names.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name];
       if (value == null) {
@@ -150,13 +188,13 @@ export abstract class MomentOptimizer<C> extends tf.Optimizer {
           wd === 0
             ? value
             : keras
-              ? tf.sub(value, tf.mul(tf.mul(value, wd), lr))
-              : tf.mul(value, 1 - lr * wd);
-        const m1 = tf.add(m, tf.mul(tf.sub(g, m), keepM));
+              ? tf.sub(value, tf.mul(tf.mul(value, k(wd)), k(lr)))
+              : tf.mul(value, k(1 - lr * wd));
+        const m1 = tf.add(m, tf.mul(tf.sub(g, m), k(keepM)));
         const v1 = keras
-          ? tf.add(v, tf.mul(tf.sub(tf.square(g), v), keepV))
-          : tf.add(tf.mul(v, beta2), tf.mul(tf.mul(g, keepV), g)); // addcmul: v + (c·g)·g
-        const w1 = this.newValue(w, g, m1, v1, c);
+          ? tf.add(v, tf.mul(tf.sub(tf.square(g), v), k(keepV)))
+          : tf.add(tf.mul(v, k(beta2)), tf.mul(tf.mul(g, k(keepV)), g)); // addcmul: v + (c·g)·g
+        const w1 = this.newValue(w, g, m1, v1, c, k);
         m.assign(
           roundForStorage(where, m1, stateFormat, stateRounding, derivedSeed(seed, step, i, 0)),
         );
@@ -168,7 +206,6 @@ export abstract class MomentOptimizer<C> extends tf.Optimizer {
         );
       });
     });
-    this.incrementIterations();
   }
 
   /**
