@@ -1,24 +1,19 @@
 import type * as tf from '@tensorflow/tfjs';
+import type {LossScaleState as OptimizerState} from '@tfjs-amp/loss-scale';
 
 /**
- * The part of `LossScaleOptimizer` (from `@tfjs-amp/loss-scale`) the callbacks read: its state
- * as plain JS numbers, updated synchronously by each `minimize()` call. Read by duck typing, so a
- * wrapped or re-exported optimizer works, and reading it costs no device sync.
+ * The part of `LossScaleOptimizer`'s state the callbacks read: the fields of `LossScaleState`,
+ * the type `@tfjs-amp/loss-scale` exports (same names, same meanings: `overflowCount` is the
+ * consecutive skipped steps, `iterations` every step taken, skipped ones included). The optimizer
+ * keeps them as plain JS numbers, updated by each `minimize()` call, so reading them costs no
+ * device sync. Found by shape, so a wrapped or re-exported optimizer works; the first three are
+ * required, the others are read when present.
  */
-export interface LossScaleState {
-  /** Scale the next step multiplies the loss by. */
-  readonly lossScale: number;
-  /** Steps skipped (gradients not finite) since the optimizer was created. */
-  readonly skippedSteps: number;
-  /** Whether the latest step was skipped. */
-  readonly lastStepSkipped: boolean;
-  /** Consecutive clean steps since the scale last changed. */
-  readonly goodSteps?: number;
-  /** Steps whose gradients overflowed. */
-  readonly overflowCount?: number;
-  /** Applied (not skipped) steps. */
-  readonly iterations?: number;
-}
+export type LossScaleState = Pick<
+  OptimizerState,
+  'lossScale' | 'skippedSteps' | 'lastStepSkipped'
+> &
+  Partial<Pick<OptimizerState, 'goodSteps' | 'overflowCount' | 'iterations'>>;
 
 /** Whether `optimizer` exposes the {@link LossScaleState} fields. */
 export function isLossScaleState(optimizer: unknown): optimizer is LossScaleState {
