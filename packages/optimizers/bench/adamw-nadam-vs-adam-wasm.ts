@@ -14,7 +14,8 @@ import {loadavg} from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {adamw, nadam} from '@tfjs-amp/optimizers';
 // One machine line for every package's tables (owned by the same team; not a copy).
-import {machineLine} from '../../loss-scale/bench/internal/compare-runs.js';
+import {quantile} from '@tfjs-amp/kernels/shared';
+import {machineLine} from '@tfjs-amp/test-utils';
 
 const SHAPES = [[784, 512], [512], [512, 512], [512], [512, 10], [10]];
 const TARGET = 1.1;
@@ -29,19 +30,20 @@ interface Variant {
   cpuMs: number[];
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = (s.length - 1) / 2;
-  return (s[Math.floor(mid)]! + s[Math.ceil(mid)]!) / 2;
+/** The `q` quantile of unsorted values (the shared, interpolated `quantile`). */
+function quantileOf(values: readonly number[], q: number): number {
+  return quantile(
+    [...values].sort((x, y) => x - y),
+    q,
+  );
 }
 
-function quantile(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.round((s.length - 1) * q))]!;
+function median(values: readonly number[]): number {
+  return quantileOf(values, 0.5);
 }
 
 function spread(values: number[]): string {
-  return `${median(values).toFixed(2)} (${quantile(values, 0.1).toFixed(2)}–${quantile(values, 0.9).toFixed(2)})`;
+  return `${median(values).toFixed(2)} (${quantileOf(values, 0.1).toFixed(2)}–${quantileOf(values, 0.9).toFixed(2)})`;
 }
 
 async function main(): Promise<void> {

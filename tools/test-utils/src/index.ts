@@ -28,6 +28,12 @@ export type {
   TimeStats,
 } from './compare-runs.js';
 export {expectNoLeaks, tensorCounts} from './leaks.js';
-export {README_SKIP_MARKER, readmeSamples, runReadmeSample} from './readme-samples.js';
+export {
+  describeReadmeSamples,
+  README_SKIP_MARKER,
+  readmeSamples,
+  runQuietly,
+  runReadmeSample,
+} from './readme-samples.js';
 export type {ReadmeSample} from './readme-samples.js';
 export type {TensorCounts} from './leaks.js';

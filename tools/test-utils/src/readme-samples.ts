@@ -1,6 +1,8 @@
 import {mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
+import {describe, expect, it, vi} from 'vitest';
+import {type TestBackendName, useBackend} from './backends.js';
 
 /** One fenced code block of a README. */
 export interface ReadmeSample {
@@ -67,5 +69,47 @@ export async function runReadmeSample(sample: ReadmeSample, packageDir: URL): Pr
     } catch {
       // another sample of this package is still running: it removes the folder
     }
+  }
+}
+
+/**
+ * A vitest suite running every ```ts block of a package's README as written (skipping those
+ * marked {@link README_SKIP_MARKER}, and those `only` rejects), on `backend` (default cpu), with
+ * console output silenced. Use it as a package's whole `test/readme-samples.test.ts`.
+ * @example describeReadmeSamples(new URL('..', import.meta.url));
+ */
+export function describeReadmeSamples(
+  packageDir: URL,
+  {
+    backend = 'cpu',
+    only = () => true,
+  }: {backend?: TestBackendName; only?: (sample: ReadmeSample) => boolean} = {},
+): void {
+  const samples = readmeSamples(new URL('README.md', packageDir)).filter(only);
+  describe('README samples', () => {
+    it('has at least one that runs', () => {
+      expect(samples.filter((s) => !s.skip).length).toBeGreaterThan(0);
+    });
+    for (const sample of samples) {
+      (sample.skip ? it.skip : it)(
+        `${sample.heading} (README.md:${sample.line}) runs`,
+        async () => {
+          await useBackend(backend);
+          await runQuietly(sample, packageDir);
+        },
+      );
+    }
+  });
+}
+
+/** {@link runReadmeSample} with console.log/info/table/warn silenced. */
+export async function runQuietly(sample: ReadmeSample, packageDir: URL): Promise<void> {
+  const quiet = (['log', 'info', 'table', 'warn'] as const).map((m) =>
+    vi.spyOn(console, m).mockImplementation(() => {}),
+  );
+  try {
+    await runReadmeSample(sample, packageDir);
+  } finally {
+    for (const spy of quiet) spy.mockRestore();
   }
 }

@@ -2,7 +2,8 @@
 // package for benchmark scripts). A second definition anywhere in the repo is a fork that will
 // drift (issue #13: five errors.ts, four compare-runs.ts with opposite ratio conventions), so this
 // test fails on one and names the file and the home it should import from.
-import {readdirSync, readFileSync} from 'node:fs';
+import {execFileSync} from 'node:child_process';
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
@@ -120,7 +121,28 @@ export function definesName(text: string, name: string): boolean {
   return defs.some((d) => new RegExp(`(?:^|[^.\\w])${d}`, 'm').test(text));
 }
 
-const files = ['packages', 'tools', 'examples'].flatMap((top) => sourceFiles(join(ROOT, top)));
+/**
+ * The repository's source files: those git tracks (a clean checkout, as in CI: untracked build
+ * output such as a local bundle is not source), or, without git, every file under the folders.
+ */
+function repositorySources(): string[] {
+  try {
+    const listed = execFileSync('git', ['ls-files', '--', 'packages', 'tools', 'examples'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    return listed
+      .split('\n')
+      .filter((f) => SOURCE.test(f) && !f.endsWith('.d.ts'))
+      .filter((f) => !f.split('/').some((part) => SKIP_DIRS.has(part)))
+      .map((f) => join(ROOT, f))
+      .filter((f) => existsSync(f));
+  } catch {
+    return ['packages', 'tools', 'examples'].flatMap((top) => sourceFiles(join(ROOT, top)));
+  }
+}
+
+const files = repositorySources();
 const THIS_FILE = relative(ROOT, fileURLToPath(import.meta.url));
 
 describe('shared code has one source', () => {
