@@ -2,7 +2,9 @@ import {type FusedBinding, type FusedNode, float32Attr} from './native.js';
 
 let created = 0;
 // One prefix per process: resource names must not collide with other TF users in the process.
-const PREFIX = `tfjs_amp_fused_${process.pid}_${Date.now().toString(36)}_`;
+// (`process` may be absent: this module is also bundled into browser pages through loss-scale.)
+const pid = (globalThis as {process?: {pid?: number}}).process?.pid ?? 0;
+const PREFIX = `tfjs_amp_fused_${pid}_${Date.now().toString(36)}_`;
 
 /**
  * A float32 TensorFlow resource variable (`VarHandleOp`) owned by JavaScript: the handle is a
