@@ -11,7 +11,4 @@ export default defineConfig({
   server: {host: '127.0.0.1', port: 5178},
   preview: {host: '127.0.0.1', port: 5179},
   build: {target: 'es2022', chunkSizeWarningLimit: 4096},
-  // @tfjs-amp/optimizers (pulled in by loss-scale) names its TensorFlow resources with
-  // `process.pid` at import time; a browser has no `process`.
-  define: {'process.pid': '0'},
 });
