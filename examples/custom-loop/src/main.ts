@@ -8,7 +8,8 @@ import {realpathSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
-import {loadMnist, modelDirectoryHandler} from '@tfjs-amp/bench';
+import {loadMnist} from '@tfjs-amp/bench/data';
+import {modelDirectoryHandler} from '@tfjs-amp/policy/node';
 // Registers tfjs-amp's kernels, among them Conv2DBackpropFilter for wasm, which CNNs need.
 import '@tfjs-amp/kernels';
 import {LossScaleOptimizer} from '@tfjs-amp/loss-scale';

@@ -7,7 +7,8 @@ import {realpathSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
-import {loadMnist, modelDirectoryHandler} from '@tfjs-amp/bench';
+import {loadMnist} from '@tfjs-amp/bench/data';
+import {modelDirectoryHandler} from '@tfjs-amp/policy/node';
 import {
   ampProgress,
   lossScaleMonitor,

@@ -9,20 +9,14 @@ const EXPORTS_0 = [
   'BUILT_IN_WORKLOADS',
   'BackendUnavailableError',
   'DEFAULT_BATCH_SIZE',
-  'DEFAULT_MNIST_OPTIONS',
   'DEFAULT_SUITE_OPTIONS',
   'MIN_SMALL_GRADIENT_SCALE',
-  'MNIST_CLASSES',
-  'MNIST_IMAGE_SIZE',
-  'MNIST_TOTAL',
-  'MODEL_JSON',
   'PARITY_TOLERANCE_PP',
   'REPORT_SCHEMA_VERSION',
   'ReportFileError',
   'RssSampler',
   'SUITE_NAMES',
   'SUITE_PRESETS',
-  'WEIGHTS_BIN',
   'WORKLOAD_NAMES',
   'availableBackends',
   'cnnWideWorkload',
@@ -34,17 +28,13 @@ const EXPORTS_0 = [
   'formatTable',
   'halfPrecisionUnits',
   'isBackendName',
-  'loadMnist',
   'machineInfo',
   'makeVariant',
   'mlpWorkload',
-  'mnistData',
-  'modelDirectoryHandler',
   'parityVerdict',
   'profileStep',
   'quantile',
   'readJsonReport',
-  'readModelArtifacts',
   'renderHtml',
   'resolveSuiteOptions',
   'resolveWorkload',
@@ -63,5 +53,20 @@ const EXPORTS_0 = [
 describe('@tfjs-amp/bench export surface', () => {
   it('index.ts exports exactly the listed names', () => {
     expect(Object.keys(api0).sort()).toEqual(EXPORTS_0);
+  });
+});
+
+import * as data from './data/index.js';
+
+describe('@tfjs-amp/bench/data export surface', () => {
+  it('data/index.ts exports exactly the MNIST helpers', () => {
+    expect(Object.keys(data).sort()).toEqual([
+      'DEFAULT_MNIST_OPTIONS',
+      'MNIST_CLASSES',
+      'MNIST_IMAGE_SIZE',
+      'MNIST_TOTAL',
+      'loadMnist',
+      'mnistData',
+    ]);
   });
 });

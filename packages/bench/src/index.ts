@@ -41,24 +41,7 @@ export {
   w4Workload,
 } from './workloads/index.js';
 export type {Workload, WorkloadData, WorkloadDataOptions} from './workloads/index.js';
-export {mnistData} from './workloads/mnist-tensors.js';
-export {
-  DEFAULT_MNIST_OPTIONS,
-  MNIST_CLASSES,
-  MNIST_IMAGE_SIZE,
-  MNIST_TOTAL,
-  loadMnist,
-} from './data/mnist.js';
-export type {LabeledImages, MnistOptions, MnistSplit} from './data/mnist.js';
-
-// Model files without tfjs-node
-export {
-  MODEL_JSON,
-  WEIGHTS_BIN,
-  modelDirectoryHandler,
-  readModelArtifacts,
-} from './io/model-files.js';
-export type {ReadModelOptions} from './io/model-files.js';
+// MNIST loading: @tfjs-amp/bench/data. Model files on disk: @tfjs-amp/policy/node.
 
 // Measurements
 export {quantile, samplesPerSecond, summarizeStepTimes} from './measure/step-time.js';

@@ -4,16 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {modelDirectoryHandler} from '@tfjs-amp/policy/node';
 import {expectNoLeaks} from '@tfjs-amp/test-utils';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {
-  formatTable,
-  mlpWorkload,
-  modelDirectoryHandler,
-  runSuite,
-  setupBackend,
-  type Workload,
-} from '../src/index.js';
+import {formatTable, mlpWorkload, runSuite, setupBackend, type Workload} from '../src/index.js';
 
 let dir: string;
 

@@ -37,3 +37,16 @@ describe('@tfjs-amp/policy export surface', () => {
     expect(Object.keys(api0).sort()).toEqual(EXPORTS_0);
   });
 });
+
+import * as node from './node/index.js';
+
+describe('@tfjs-amp/policy/node export surface', () => {
+  it('node/index.ts exports exactly the model-file helpers', () => {
+    expect(Object.keys(node).sort()).toEqual([
+      'MODEL_JSON',
+      'WEIGHTS_BIN',
+      'modelDirectoryHandler',
+      'readModelArtifacts',
+    ]);
+  });
+});

@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {expectBitsEqual, expectNoLeaks, useBackend} from '@tfjs-amp/test-utils';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {modelDirectoryHandler} from '../io/model-files.js';
+import {modelDirectoryHandler} from '@tfjs-amp/policy/node';
 import {resolveWorkload} from './index.js';
 import {loadUserWorkload} from './user-workload.js';
 

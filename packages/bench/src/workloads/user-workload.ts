@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs';
 import {basename, dirname, extname, resolve} from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {describeValue, wrongType} from '../internal/errors.js';
-import {readModelArtifacts} from '../io/model-files.js';
+import {readModelArtifacts} from '@tfjs-amp/policy/node';
 import {MNIST_DATA_DESCRIPTION, mnistData} from './mnist-tensors.js';
 import type {Workload} from './workload.js';
 

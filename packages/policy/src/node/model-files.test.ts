@@ -8,7 +8,7 @@ import {
   loadLayersModelWithPolicy,
   ModelFileError,
   saveModelWithPolicy,
-} from '@tfjs-amp/policy';
+} from '../index.js';
 import {expectBitsEqual, expectNoLeaks, useBackend} from '@tfjs-amp/test-utils';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {modelDirectoryHandler, readModelArtifacts} from './model-files.js';

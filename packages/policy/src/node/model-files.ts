@@ -1,10 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  checkWeightData,
-  decodeBfloat16Weights,
-  ModelFileError,
-  type WeightFile,
-} from '@tfjs-amp/policy';
+import {decodeBfloat16Weights} from '../serialization-bfloat16.js';
+import {checkWeightData, ModelFileError, type WeightFile} from '../serialization-check.js';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 
