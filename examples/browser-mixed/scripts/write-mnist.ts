@@ -6,7 +6,7 @@
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {loadMnist} from '@tfjs-amp/bench';
+import {loadMnist} from '@tfjs-amp/bench/data';
 
 /** What `public/mnist/meta.json` holds; the page reads it first. */
 export interface MnistMeta {
