@@ -100,10 +100,10 @@ export async function run(quick = false): Promise<string> {
     notes: [
       'CPU ms/step is the process CPU time (all threads, GC included) over all steps, divided by',
       "the steps: steadier than wall time on a machine shared with other work. 'device' adds per",
-      'step: the exact check (sum(u * 0) per gradient: the quick sum(u) cannot be confirmed',
-      'without a read), a select (tf.where) of every variable and slot the inner optimizer',
-      'assigned, and the scale rule as ~25 scalar ops; it saves the read. On wasm a read is',
-      "cheap (no GPU queue to drain), so 'auto' keeps wasm in 'sync' mode.",
+      'step the exact check (sum(u * 0) per gradient, instead of the quick sum(u) that a read',
+      'confirms), a pick of the old or new buffer for every variable and slot the inner optimizer',
+      'assigned (AmpSelectByFlag: no copy on wasm) and the scale rule in one kernel',
+      "(AmpLossScaleUpdate); it saves the read. 'auto' keeps wasm in 'sync' mode.",
     ],
   });
   tf.dispose([x, y]);
