@@ -12,7 +12,7 @@ import {
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {fakeReport, fakeRun} from '../test/helpers/fake-report.js';
+import {fakeReport, fakeRun} from '../test/support.js';
 import {main, parseCli} from './cli.js';
 import {resolveSuiteOptions} from './options.js';
 import {readJsonReport, toJson, writeJsonReport} from './report/json.js';

@@ -2,7 +2,7 @@ import {existsSync, mkdtempSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {fakeReport, fakeRun} from '../test/helpers/fake-report.js';
+import {fakeReport, fakeRun} from '../test/support.js';
 import {CLI_FLAGS, UsageError, helpText, main, parseCli, reproduceCommand} from './cli.js';
 import {resolveSuiteOptions} from './options.js';
 import {writeJsonReport} from './report/json.js';

@@ -6,7 +6,7 @@ import {type Browser, chromium, type Page} from 'playwright-core';
 import {announceSkip} from '@tfjs-amp/test-utils';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {writeHtmlReport} from '../src/report/html.js';
-import {fakeReport, fakeRun} from './helpers/fake-report.js';
+import {fakeReport, fakeRun} from './support.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const IN_CI = process.env.CI === 'true';

@@ -1,7 +1,7 @@
 import type {PolicyName} from '@tfjs-amp/policy';
-import {DEFAULT_SUITE_OPTIONS} from '../../src/options.js';
-import type {RunReport, ScenarioName, SuiteReport} from '../../src/suite-report.js';
-import type {LossScaling} from '../../src/variants.js';
+import {DEFAULT_SUITE_OPTIONS} from '../src/options.js';
+import type {RunReport, ScenarioName, SuiteReport} from '../src/suite-report.js';
+import type {LossScaling} from '../src/variants.js';
 
 /** Fields a fake run may set; everything else gets plausible values. */
 export interface FakeRun {

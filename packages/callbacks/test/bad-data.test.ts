@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest';
 import {combineCallbacks} from '../src/combine-callbacks.js';
 import {precisionFallback} from '../src/precision-fallback.js';
 import {terminateOnNaN} from '../src/terminate-on-nan.js';
-import {regressionData, tinyModel} from './helpers.js';
+import {regressionData, tinyModel} from './support.js';
 
 /** Every float value of the model's weights and the optimizer's weights, as one list of arrays. */
 async function stateValues(model: tf.LayersModel): Promise<Float32Array[]> {

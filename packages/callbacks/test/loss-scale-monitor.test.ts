@@ -5,7 +5,7 @@ import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {describe, expect, it} from 'vitest';
 import {combineCallbacks} from '../src/combine-callbacks.js';
 import {lossScaleMonitor} from '../src/loss-scale-monitor.js';
-import {regressionData, tinyModel} from './helpers.js';
+import {regressionData, tinyModel} from './support.js';
 import {gradientOverflowModel} from './models.js';
 
 describeBackends(['wasm', 'cpu'], () => {

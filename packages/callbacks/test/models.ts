@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {lcg} from './helpers.js';
+import {lcg} from './support.js';
 
 /**
  * 'small' (4 → 4, kernel 10) then 'amplify' (4 → 1, kernel 100), no biases; every weight is exact

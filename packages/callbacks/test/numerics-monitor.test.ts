@@ -4,7 +4,7 @@ import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-u
 import {describe, expect, it} from 'vitest';
 import {combineCallbacks} from '../src/combine-callbacks.js';
 import {numericsMonitor} from '../src/numerics-monitor.js';
-import {regressionData, tinyModel} from './helpers.js';
+import {regressionData, tinyModel} from './support.js';
 import {activationOverflowModel as overflowingModel, gradientOverflowModel} from './models.js';
 
 const ones = (rows: number) => tf.ones([rows, 4]);

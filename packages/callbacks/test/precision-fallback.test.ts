@@ -5,7 +5,7 @@ import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-u
 import {describe, expect, it} from 'vitest';
 import {combineCallbacks} from '../src/combine-callbacks.js';
 import {precisionFallback} from '../src/precision-fallback.js';
-import {tinyModel} from './helpers.js';
+import {tinyModel} from './support.js';
 import {gradientOverflowModel, linearModel, rawFeatureRegression} from './models.js';
 
 /** Relative gap allowed between the fallback run's final loss and the float32 run's. */

@@ -14,7 +14,7 @@ import {lossThresholdRule} from '../src/loss-threshold-rule.js';
 import {lossScaleMonitor} from '../src/loss-scale-monitor.js';
 import {numericsMonitor} from '../src/numerics-monitor.js';
 import {type PrecisionRuleInput, precisionRule} from '../src/precision-rule.js';
-import {regressionData, tinyModel} from './helpers.js';
+import {regressionData, tinyModel} from './support.js';
 
 function policyProbe(layer: tf.layers.Layer, into: string[]): tf.CustomCallback {
   return new tf.CustomCallback({

@@ -13,7 +13,7 @@ import {combineCallbacks} from '../src/combine-callbacks.js';
 import {precisionFallback} from '../src/precision-fallback.js';
 import {numericsMonitor} from '../src/numerics-monitor.js';
 import {precisionSchedule} from '../src/precision-schedule.js';
-import {regressionData, tinyModel} from './helpers.js';
+import {regressionData, tinyModel} from './support.js';
 import {gradientOverflowModel} from './models.js';
 
 const code = (name: (typeof POLICY_NAMES)[number]) => POLICY_NAMES.indexOf(name);

@@ -3,7 +3,7 @@ import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {describe, expect, it} from 'vitest';
 import {combineCallbacks} from '../src/combine-callbacks.js';
 import {NonFiniteLossError, terminateOnNaN} from '../src/terminate-on-nan.js';
-import {regressionData, regressionDataset, tinyModel} from './helpers.js';
+import {regressionData, regressionDataset, tinyModel} from './support.js';
 
 describeBackends(['wasm', 'cpu'], () => {
   describe('terminateOnNaN in fit', () => {

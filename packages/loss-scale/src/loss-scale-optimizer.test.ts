@@ -9,7 +9,7 @@ import {
   snapshot,
   valuesOf,
   weightsOf,
-} from '../test/helpers.js';
+} from '../test/support.js';
 import type {LossScaleEvent} from './events.js';
 import {LossScaleOptimizer} from './loss-scale-optimizer.js';
 import {DEFAULT_LOSS_SCALE_OPTIONS} from './options.js';

@@ -11,7 +11,7 @@ import {
 } from '../src/index.js';
 import {LOSS_SCALE_UPDATE_CONFIGS} from '../src/kernels/loss-scale-update.js';
 import {SELECT_BY_FLAG_CONFIGS} from '../src/kernels/select-by-flag.js';
-import {makeData, makeMlp, makeProblem, modelWeights, valuesOf} from './helpers.js';
+import {makeData, makeMlp, makeProblem, modelWeights, valuesOf} from './support.js';
 import {gradNumber, TRAJECTORIES} from './trajectories.js';
 import {quantize} from '@tfjs-amp/kernels';
 

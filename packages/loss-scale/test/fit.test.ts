@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {describe, expect, it, vi} from 'vitest';
 import {FLOAT32_MAX, type LossScaleEvent, LossScaleOptimizer} from '../src/index.js';
-import {expectSameWeights, makeData, makeMlp, modelWeights} from './helpers.js';
+import {expectSameWeights, makeData, makeMlp, modelWeights} from './support.js';
 
 const FIT = {epochs: 2, batchSize: 8, shuffle: false, verbose: 0} as const;
 

@@ -6,7 +6,7 @@ import {AdamW, Nadam, adamw, nadam} from '@tfjs-amp/optimizers';
 import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {describe, expect, it, vi} from 'vitest';
 import {FLOAT32_MAX, LossScaleOptimizer} from '../src/index.js';
-import {expectSameWeights, makeData, makeMlp} from './helpers.js';
+import {expectSameWeights, makeData, makeMlp} from './support.js';
 
 async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
   let saved: tf.io.ModelArtifacts | undefined;

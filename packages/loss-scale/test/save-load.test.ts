@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {describeBackends} from '@tfjs-amp/test-utils';
 import {describe, expect, it, vi} from 'vitest';
 import {FLOAT32_MAX, LossScaleOptimizer, STATE_WEIGHT_NAMES} from '../src/index.js';
-import {expectSameSnapshot, expectSameWeights, makeData, makeMlp, snapshot} from './helpers.js';
+import {expectSameSnapshot, expectSameWeights, makeData, makeMlp, snapshot} from './support.js';
 
 /** Saves with includeOptimizer into memory, through JSON as a file would, and loads it back. */
 async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {

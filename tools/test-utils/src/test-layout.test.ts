@@ -23,13 +23,6 @@ function walk(dir: string): string[] {
 const packages = readdirSync(join(ROOT, 'packages')).map((p) => `packages/${p}`);
 const all = packages.flatMap((p) => walk(join(ROOT, p)));
 
-/** Helper files named otherwise before the rule; rename them to support.ts, then drop them here. */
-const PENDING_RENAMES = new Set([
-  'packages/callbacks/test/helpers.ts',
-  'packages/loss-scale/test/helpers.ts',
-  'packages/bench/test/helpers/fake-report.ts',
-]);
-
 /** `x.test.ts` beside `x.ts`, or `x-<aspect>.test.ts` beside `x.ts` (one aspect of x). */
 function hasModule(test: string): boolean {
   const base = test.replace(/\.test\.ts$/, '');
@@ -61,10 +54,8 @@ describe('test layout (CONTRIBUTING.md)', () => {
   });
 
   it('calls helper files support.ts', () => {
-    const bad = all.filter(
-      (f) =>
-        /\/test\/(.*\/)?(helpers?|utils?|test-utils?|common)(\.ts|\/)/.test(f) &&
-        !PENDING_RENAMES.has(f),
+    const bad = all.filter((f) =>
+      /\/test\/(.*\/)?(helpers?|utils?|test-utils?|common)(\.ts|\/)/.test(f),
     );
     expect(bad, 'rename to test/support.ts (or test/<backend>/support.ts)').toEqual([]);
   });

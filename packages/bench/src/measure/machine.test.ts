@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {fakeReport} from '../../test/helpers/fake-report.js';
+import {fakeReport} from '../../test/support.js';
 import {cpuFlagsOf, describeHalfPrecisionUnits, halfPrecisionUnits} from './machine.js';
 
 // Flags lines as /proc/cpuinfo prints them (shortened to the relevant part).

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {fakeRun} from '../../test/helpers/fake-report.js';
+import {fakeRun} from '../../test/support.js';
 import {resolveSuiteOptions} from '../options.js';
 import {findings, parityVerdict, percent, powerOfTwo, signedPp} from './findings.js';
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {fakeRun} from '../../test/helpers/fake-report.js';
+import {fakeRun} from '../../test/support.js';
 import type {ProgressEvent} from '../train/train-group.js';
 import {createProgress} from './progress.js';
 

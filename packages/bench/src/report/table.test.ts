@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {fakeReport, fakeRun} from '../../test/helpers/fake-report.js';
+import {fakeReport, fakeRun} from '../../test/support.js';
 import {formatMarkdown, formatTable, megabytes, runGroups} from './table.js';
 
 const report = fakeReport(

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {fakeReport, fakeRun} from '../../test/helpers/fake-report.js';
+import {fakeReport, fakeRun} from '../../test/support.js';
 import type {SuiteReport} from '../suite-report.js';
 import {findings} from './findings.js';
 import {formatMarkdown, formatTable} from './table.js';

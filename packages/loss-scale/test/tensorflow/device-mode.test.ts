@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import {LossScaleOptimizer} from '../../src/index.js';
-import {makeProblem, valuesOf} from '../helpers.js';
+import {makeProblem, valuesOf} from '../support.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -5,7 +5,7 @@ import {fuseOptimizer} from '@tfjs-amp/optimizers';
 import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {describe, expect, it, vi} from 'vitest';
 import {LossScaleOptimizer, STATE_WEIGHT_PREFIX} from '../../src/index.js';
-import {expectSameSnapshot, makeData, makeMlp, makeProblem, snapshot} from '../helpers.js';
+import {expectSameSnapshot, makeData, makeMlp, makeProblem, snapshot} from '../support.js';
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 
