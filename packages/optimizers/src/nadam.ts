@@ -152,14 +152,18 @@ export class Nadam extends MomentOptimizer<NadamCoefficients> {
     c: NadamCoefficients,
     k: (x: number) => tf.Scalar,
   ): Tensor {
-    const denom = tf.add(tf.sqrt(tf.div(v, k(c.bias2))), k(this.epsilon));
     if (this.convention === 'torch') {
       // PyTorch: two addcdiv_ updates, the gradient's first: w + (−c·g)/denom, then the moment's.
+      const denom = tf.add(tf.sqrt(tf.div(v, k(c.bias2))), k(this.epsilon));
       const afterGradient = tf.add(w, tf.div(tf.mul(g, k(-c.gradientWeight)), denom));
       return tf.add(afterGradient, tf.div(tf.mul(m, k(-c.momentWeight)), denom));
     }
-    const direction = tf.add(tf.mul(m, k(c.momentWeight)), tf.mul(g, k(c.gradientWeight)));
-    return tf.sub(w, tf.div(direction, denom));
+    // Keras 3: (lr·(c1·m + c2·g)) / (sqrt(v/(1 − β2ᵗ)) + ε), evaluated as
+    // (c1'·m + c2'·g) / (sqrt(v) + ε·sqrt(1 − β2ᵗ)) with c' = c·sqrt(1 − β2ᵗ): the same real
+    // number with one elementwise op less (within float32 rounding of Keras's order).
+    const s = Math.sqrt(c.bias2);
+    const direction = tf.add(tf.mul(m, k(c.momentWeight * s)), tf.mul(g, k(c.gradientWeight * s)));
+    return tf.sub(w, tf.div(direction, tf.add(tf.sqrt(v), k(this.epsilon * s))));
   }
 
   protected override restoreDerivedState(): void {

@@ -38,8 +38,10 @@ export const f32 = Math.fround;
  * One step, per variable with a gradient g (float32 tensor ops in the order of the `convention`'s
  * library; the per-step scalars in float32 arithmetic for Keras 3, which computes them with
  * float32 ops from float32 β, and in float64 for PyTorch, which computes them in Python):
- * 1. weight decay, when weightDecay > 0, before the moment update: Keras 3 `w − (w·wd)·lr`,
- *    PyTorch `w·(1 − lr·wd)`;
+ * 1. weight decay, when weightDecay > 0, before the moment update: Keras 3 `w − w·(wd·lr)`
+ *    (Keras multiplies w·wd first; one multiply by the float32 product differs by at most an
+ *    ulp of the 1e-5-sized term, which the subtraction from w almost always absorbs), PyTorch
+ *    `w·(1 − lr·wd)`;
  * 2. m ← m + (g − m)(1 − β1) (both; PyTorch's `lerp_`), v ← v + (g² − v)(1 − β2) (Keras 3) or
  *    v·β2 + ((1 − β2)·g)·g (PyTorch's `addcmul_`);
  * 3. w ← the subclass's `newValue(w, g, m, v)` from the float32 moments;
@@ -188,7 +190,7 @@ export abstract class MomentOptimizer<C> extends tf.Optimizer {
           wd === 0
             ? value
             : keras
-              ? tf.sub(value, tf.mul(tf.mul(value, k(wd)), k(lr)))
+              ? tf.sub(value, tf.mul(value, k(f32(f32(wd) * f32(lr)))))
               : tf.mul(value, k(1 - lr * wd));
         const m1 = tf.add(m, tf.mul(tf.sub(g, m), k(keepM)));
         const v1 = keras
