@@ -106,6 +106,33 @@ function walk(dir) {
   );
 }
 
+/**
+ * The workspaces ordered so that each comes after the workspaces in its `dependencies`.
+ * @param {Workspace[]} list
+ * @returns {Workspace[]}
+ * @throws Error on a cycle of runtime dependencies (a published package could not install).
+ */
+export function buildOrder(list) {
+  /** @type {Workspace[]} */
+  const order = [];
+  /** @type {Map<string, 'open' | 'done'>} */
+  const state = new Map();
+  /** @param {Workspace} ws */
+  const visit = (ws) => {
+    if (state.get(ws.name) === 'done') return;
+    if (state.get(ws.name) === 'open') {
+      throw new Error(`check-packs: runtime dependency cycle through ${ws.name}`);
+    }
+    state.set(ws.name, 'open');
+    const deps = Object.keys(/** @type {Record<string, string>} */ (ws.pkg.dependencies ?? {}));
+    for (const dep of list.filter((w) => deps.includes(w.name))) visit(dep);
+    state.set(ws.name, 'done');
+    order.push(ws);
+  };
+  for (const ws of list) visit(ws);
+  return order;
+}
+
 /** @param {string[]} argv */
 function main(argv) {
   const wanted = argv.filter((a) => !a.startsWith('--'));
@@ -118,12 +145,15 @@ function main(argv) {
   }
   const list = wanted.length > 0 ? all.filter((w) => wanted.includes(w.name)) : all;
   if (!argv.includes('--no-build')) {
-    const names = list.map((w) => w.name).join(',');
-    console.log(`building ${names}`);
-    const built = run('npx', ['nx', 'run-many', '-t', 'build', `--projects=${names}`], ROOT);
-    if (!built.ok) {
-      console.error(built.out);
-      process.exit(1);
+    // Each package's own build (tsc -p tsconfig.build.json), in the order of their runtime
+    // dependencies: devDependencies (tests only) may point back up and must not order the builds.
+    for (const ws of buildOrder(all)) {
+      console.log(`building ${ws.name}`);
+      const built = run('npm', ['run', 'build', '--silent'], ws.dir);
+      if (!built.ok) {
+        console.error(built.out);
+        process.exit(1);
+      }
     }
   }
   const out = mkdtempSync(join(tmpdir(), 'tfjs-amp-packs-'));
