@@ -20,7 +20,7 @@ export type {StepMode} from './step-mode.js';
 // Scale rule (plain numbers)
 export {initialScaleState, nextScale} from './scale-rule.js';
 export {COUNTER_NAMES, nextScaleOnDevice} from './scale-rule-on-device.js';
-export type {CounterName, DeviceScaleState} from './scale-rule-on-device.js';
+export type {CounterName, DeviceScaleState, ScaleRuleConstants} from './scale-rule-on-device.js';
 export type {ScaleChange, ScaleRuleOptions, ScaleState, ScaleUpdate} from './scale-rule.js';
 
 // Events and step phases

@@ -18,7 +18,11 @@ import {
 } from './options.js';
 import {initialScaleState, nextScale, type ScaleChange, type ScaleState} from './scale-rule.js';
 import {hasHostScaleRule, lossScaleUpdate} from './kernels/loss-scale-update.js';
-import {nextScaleOnDevice} from './scale-rule-on-device.js';
+import {
+  nextScaleOnDevice,
+  type ScaleRuleConstants,
+  scaleRuleConstants,
+} from './scale-rule-on-device.js';
 import {
   deserializeOptimizer,
   serializeOptimizer,
@@ -122,6 +126,8 @@ export class LossScaleOptimizer extends tf.Optimizer {
   /** `'device'` custom loop: the decision and norm of the unscaled step (kept tensors). */
   private stepFiniteT: Scalar | null = null;
   private stepNormT: Scalar | undefined;
+  /** The scale rule's options as kept tensors, made at the first step without the host kernel. */
+  private ruleConstants_: ScaleRuleConstants | null = null;
 
   constructor(inner: tf.Optimizer, options: LossScaleOptions = {}) {
     super();
@@ -534,13 +540,22 @@ export class LossScaleOptimizer extends tf.Optimizer {
     return null;
   }
 
+  private ruleConstants(): ScaleRuleConstants {
+    if (this.ruleConstants_ == null) {
+      const made = scaleRuleConstants(this.options);
+      for (const t of Object.values(made)) tf.keep(t);
+      this.ruleConstants_ = made;
+    }
+    return this.ruleConstants_;
+  }
+
   /** Moves the device state past one step (scale rule, counters, event record); reads nothing. */
   private finishDeviceStep(finite: Scalar, gradNormSquared: Scalar | undefined): void {
     const device = this.device!;
     const before = device.current;
     const next = tf.tidy(() => ({
       ...(lossScaleUpdate(before, finite, this.options) ??
-        nextScaleOnDevice(before, finite, this.options)),
+        nextScaleOnDevice(before, finite, this.options, this.ruleConstants())),
     }));
     const step = this.iterations;
     device.advance(next, step, before.lossScale, gradNormSquared, this.listeners.size > 0);
@@ -764,6 +779,8 @@ export class LossScaleOptimizer extends tf.Optimizer {
   override dispose(): void {
     this.dropDeviceStep();
     this.device?.dispose();
+    if (this.ruleConstants_ != null) tf.dispose(Object.values(this.ruleConstants_));
+    this.ruleConstants_ = null;
     this.stepper.dispose();
     tf.dispose(this.stateTensors);
     this.stateTensors = [];

@@ -24,6 +24,36 @@ export interface DeviceScaleState extends Readonly<Record<CounterName, Scalar>> 
   readonly lossScale: Scalar;
 }
 
+/** The option values {@link nextScaleOnDevice} uses, as scalars on the device. */
+export interface ScaleRuleConstants {
+  readonly zero: Scalar;
+  readonly one: Scalar;
+  readonly growthInterval: Scalar;
+  readonly hysteresis: Scalar;
+  readonly growthFactor: Scalar;
+  readonly backoffFactor: Scalar;
+  readonly minScale: Scalar;
+  readonly maxScale: Scalar;
+}
+
+/**
+ * The constants of {@link nextScaleOnDevice} for `options`, as new tensors: keep them across steps
+ * (`tf.keep`) to save their uploads each step, and dispose them with the optimizer.
+ */
+export function scaleRuleConstants(options: ScaleRuleOptions): ScaleRuleConstants {
+  const int = (v: number) => tf.scalar(v, 'int32');
+  return {
+    zero: int(0),
+    one: int(1),
+    growthInterval: int(options.growthInterval),
+    hysteresis: int(options.hysteresis),
+    growthFactor: tf.scalar(options.growthFactor),
+    backoffFactor: tf.scalar(options.backoffFactor),
+    minScale: tf.scalar(options.minScale),
+    maxScale: tf.scalar(options.maxScale),
+  };
+}
+
 /**
  * {@link nextScale} on tensors, for a step whose overflow decision is a bool scalar on the device
  * (`finite`): the same rule, selected with `tf.where` instead of branches, so nothing is read
@@ -34,22 +64,23 @@ export interface DeviceScaleState extends Readonly<Record<CounterName, Scalar>> 
  * factors that are float32 values (the options refuse others in `'device'` mode) they equal
  * {@link nextScale}'s double products rounded to float32, since the exact product of two float32
  * values fits in a double. Counters are int32 (exact up to 2^24 on webgl, which stores them as
- * float32). Call inside `tf.tidy`; the returned tensors are new.
+ * float32). `constants` (default: made for this call) are the options as tensors, from
+ * {@link scaleRuleConstants}. Call inside `tf.tidy`; the returned tensors are new.
  */
 export function nextScaleOnDevice(
   state: DeviceScaleState,
   finite: Scalar,
   options: ScaleRuleOptions,
+  constants?: ScaleRuleConstants,
 ): DeviceScaleState {
-  const int = (v: number) => tf.scalar(v, 'int32');
+  const c = constants ?? scaleRuleConstants(options);
   const good = state.goodSteps;
   const hyst = state.hysteresisLeft;
   const scale = state.lossScale;
   const overflowed = tf.logicalNot(finite);
   const overflowedI = tf.cast(overflowed, 'int32');
   const finiteI = tf.cast(finite, 'int32');
-  const zero = int(0);
-  const one = int(1);
+  const {zero, one} = c;
   const good1 = tf.add(good, one);
   let nextScaleT: Tensor = scale;
   let nextGood: Tensor;
@@ -57,19 +88,15 @@ export function nextScaleOnDevice(
   if (!options.dynamic) {
     nextGood = tf.where(overflowed, zero, good1);
   } else {
-    const grow = tf.logicalAnd(finite, tf.greaterEqual(good1, int(options.growthInterval)));
-    const grown = tf.mul(scale, tf.scalar(options.growthFactor));
-    const grownKept = tf.where(tf.isFinite(grown), tf.minimum(grown, options.maxScale), scale);
+    const grow = tf.logicalAnd(finite, tf.greaterEqual(good1, c.growthInterval));
+    const grown = tf.mul(scale, c.growthFactor);
+    const grownKept = tf.where(tf.isFinite(grown), tf.minimum(grown, c.maxScale), scale);
     const backOff = tf.logicalAnd(overflowed, tf.lessEqual(hyst, one));
-    const backedOff = tf.maximum(tf.mul(scale, tf.scalar(options.backoffFactor)), options.minScale);
+    const backedOff = tf.maximum(tf.mul(scale, c.backoffFactor), c.minScale);
     nextScaleT = tf.where(grow, grownKept, tf.where(backOff, backedOff, scale));
     nextGood = tf.where(tf.logicalOr(overflowed, grow), zero, good1);
     const tolerated = tf.logicalAnd(overflowed, tf.greater(hyst, one));
-    nextHyst = tf.where(
-      grow,
-      int(options.hysteresis),
-      tf.where(tolerated, tf.sub(hyst, one), hyst),
-    );
+    nextHyst = tf.where(grow, c.hysteresis, tf.where(tolerated, tf.sub(hyst, one), hyst));
   }
   // New tensors even where nothing changed, so the caller owns all it gets.
   return {
