@@ -85,8 +85,8 @@ let instances = 0;
  * configured here (Keras refuses clip options on the wrapper and clips the inner optimizer's
  * gradients). Differs from PyTorch's `GradScaler`: one object instead of a scaler beside the
  * optimizer, default initial scale 2^15 instead of 2^16, and bounds.
- * @throws TypeError when `inner` is not a tf.Optimizer (or is itself a LossScaleOptimizer), or an
- *   option has the wrong type; RangeError when an option is out of range (the message names it).
+ * @throws TypeError when `inner` is not a tf.Optimizer (or is itself a LossScaleOptimizer, or is a
+ *   FusedOptimizer that may run fused in `'device'` mode), or an option has the wrong type; RangeError when an option is out of range (the message names it).
  * @example
  * model.compile({optimizer: new LossScaleOptimizer(tf.train.adam(1e-3)), loss: 'meanSquaredError'});
  */
@@ -152,6 +152,18 @@ export class LossScaleOptimizer extends tf.Optimizer {
     this.innerOptimizer = inner;
     this.stepMode = stepModeFor(this.options);
     if (this.stepMode === 'device') checkDeviceFactors(this.options, hasHostScaleRule());
+    const mayFuse =
+      inner instanceof FusedOptimizer &&
+      (inner.mode === 'fused' || (inner.mode === 'undecided' && tf.getBackend() === 'tensorflow'));
+    if (this.stepMode === 'device' && mayFuse) {
+      throw wrongType(
+        'LossScaleOptimizer',
+        'inner',
+        "an optimizer that updates through tf.Variable.assign in mode 'device'",
+        'a FusedOptimizer (its TensorFlow training ops update variables in place, which a skipped step cannot undo)',
+        "Pass the plain optimizer (mode 'device' applies tfjs's own update), or use mode 'sync'.",
+      );
+    }
     // The fused ops update TensorFlow variables in place, which a select cannot undo: 'device'
     // mode applies through the inner optimizer (tfjs's own update).
     this.stepper =

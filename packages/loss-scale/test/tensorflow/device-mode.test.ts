@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import {LossScaleOptimizer} from '../../src/index.js';
+import {fuseOptimizer} from '@tfjs-amp/optimizers';
 import {makeProblem, valuesOf} from '../support.js';
 
 afterEach(() => {
@@ -70,6 +71,13 @@ describe("LossScaleOptimizer in 'device' mode on tfjs-node", () => {
       device.vars.forEach((v, i) => {
         expectBitsEqual(v, sync.vars[i]!, `variable ${i}`);
       });
+    });
+
+    it('refuses a FusedOptimizer inside, whose in-place updates a skipped step cannot undo', () => {
+      const fused = fuseOptimizer(tf.train.adam(0.01));
+      expect(() => new LossScaleOptimizer(fused, {mode: 'device'})).toThrow(TypeError);
+      expect(() => new LossScaleOptimizer(fused, {mode: 'device'})).toThrow(/mode 'sync'/);
+      new LossScaleOptimizer(fused, {mode: 'sync'}).dispose();
     });
   });
 });
