@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {LossScaleOptimizer} from '@tfjs-amp/loss-scale';
-import {fuseOptimizer} from '@tfjs-amp/optimizers';
+import {adamw, fuseOptimizer} from '@tfjs-amp/optimizers';
 import {applyPolicy, describePolicy} from '@tfjs-amp/policy';
 import {RssSampler} from '../measure/memory.js';
 import type {ExecutionSummary} from '../suite-report.js';
@@ -93,11 +93,17 @@ export class VariantTrainer {
     const model = await workload.buildModel(seed);
     model.setWeights(initialWeights as tf.Tensor[]);
     if (variant.policy !== 'float32') applyPolicy(model, variant.policy);
-    const adam = tf.train.adam(workload.learningRate, 0.9, 0.999, ADAM_EPSILON * lossMultiplier);
-    // On tfjs-node every variant steps Adam as fused TF ops (the LossScaleOptimizer fuses what it
-    // wraps), so float32 and mixed are compared with the same optimizer implementation.
+    const epsilon = ADAM_EPSILON * lossMultiplier;
+    const adam =
+      workload.optimizer === 'adamw'
+        ? adamw({learningRate: workload.learningRate, epsilon})
+        : tf.train.adam(workload.learningRate, 0.9, 0.999, epsilon);
+    // On tfjs-node every variant steps tfjs's Adam as fused TF ops (the LossScaleOptimizer fuses
+    // what it wraps), so float32 and mixed are compared with the same optimizer implementation.
+    // AdamW has no fused form: it runs as it is under every policy.
     const lso = variant.lossScaling === 'dynamic' ? new LossScaleOptimizer(adam) : null;
-    const plain = lso == null && tf.getBackend() === 'tensorflow' ? fuseOptimizer(adam) : adam;
+    const fusable = workload.optimizer !== 'adamw' && tf.getBackend() === 'tensorflow';
+    const plain = lso == null && fusable ? fuseOptimizer(adam) : adam;
     const loss =
       lossMultiplier === 1
         ? 'categoricalCrossentropy'

@@ -65,9 +65,10 @@ export function buildResnet(seed: number): tf.LayersModel {
  */
 export const resnetWorkload: Workload = Object.freeze<Workload>({
   name: 'resnet',
-  description: `ResNet-style CNN: Conv3x3x8-BN, 3 residual blocks (${RESNET_STAGE_FILTERS.join('/')} filters, BatchNorm, 1x1 projections), GAP, Dense10`,
+  description: `ResNet-style CNN: Conv3x3x8-BN, 3 residual blocks (${RESNET_STAGE_FILTERS.join('/')} filters, BatchNorm, 1x1 projections), GAP, Dense10; AdamW`,
   dataDescription: GRATINGS_DATA_DESCRIPTION,
   learningRate: 2e-3,
+  optimizer: 'adamw',
   batchSize: 64,
   buildModel: buildResnet,
   loadData: orientedGratings,

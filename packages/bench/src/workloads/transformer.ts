@@ -68,9 +68,10 @@ export function buildTransformer(seed: number): tf.LayersModel {
  */
 export const transformerWorkload: Workload = Object.freeze<Workload>({
   name: 'transformer',
-  description: `Transformer encoder: Embedding${TRANSFORMER_SIZE.width}+positions, ${TRANSFORMER_SIZE.blocks}× (MultiHeadSelfAttention ${TRANSFORMER_SIZE.heads} heads, LayerNorm, MLP ${TRANSFORMER_SIZE.mlpWidth}), mean pool, Dense${MAJORITY_VOCABULARY}`,
+  description: `Transformer encoder: Embedding${TRANSFORMER_SIZE.width}+positions, ${TRANSFORMER_SIZE.blocks}× (MultiHeadSelfAttention ${TRANSFORMER_SIZE.heads} heads, LayerNorm, MLP ${TRANSFORMER_SIZE.mlpWidth}), mean pool, Dense${MAJORITY_VOCABULARY}; AdamW`,
   dataDescription: MAJORITY_DATA_DESCRIPTION,
   learningRate: 1e-3,
+  optimizer: 'adamw',
   batchSize: 64,
   buildModel: buildTransformer,
   loadData: majorityToken,

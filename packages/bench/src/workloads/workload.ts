@@ -47,8 +47,13 @@ export interface Workload {
   readonly description: string;
   /** One line about the data and where it comes from. */
   readonly dataDescription: string;
-  /** Adam learning rate. */
+  /** The optimizer's learning rate. */
   readonly learningRate: number;
+  /**
+   * `adam` (tfjs's, default) or `adamw` (`@tfjs-amp/optimizers`, Keras 3's AdamW with its default
+   * weight decay 0.004), as the seed's experiments train their ResNet and Transformer.
+   */
+  readonly optimizer?: 'adam' | 'adamw';
   /**
    * Examples per batch when the suite's `batchSize` (`--batch`) is not given. Default 64.
    * Large models set their own (`w1`: 256, `w4`: 512), as the step time only means something at

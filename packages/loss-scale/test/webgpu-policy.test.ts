@@ -3,10 +3,10 @@
 // The Dawn + lavapipe setup is the kernels package's WebGPU test support (npm run
 // provision:webgpu); without it the suite skips with a notice (TFJS_AMP_REQUIRE_WEBGPU=1: fails).
 import * as tf from '@tensorflow/tfjs';
-import {LossScaleOptimizer} from '@tfjs-amp/loss-scale';
+import {LossScaleOptimizer} from '../src/index.js';
 import {expect, it} from 'vitest';
 import {describeWithWebGPU, useWebGPU} from '../../kernels/test/webgpu/support.js';
-import {applyPolicy, describePolicy, recommendedPolicy} from '../src/index.js';
+import {applyPolicy, describePolicy, recommendedPolicy} from '@tfjs-amp/policy';
 
 await describeWithWebGPU('a policy on webgpu with shader-f16', () => {
   it('runs mixed_float16 Dense layers on the WGSL float16 kernels and trains with loss scaling', async () => {
