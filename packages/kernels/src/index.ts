@@ -30,13 +30,13 @@ export {registerAmpKernels} from './register.js';
 
 // Native half-precision kernels (tfjs-node, tfjs-node-gpu)
 export {getComputeFormat} from './native/context.js';
-export {withComputeFormat} from './native/with-compute-format.js';
+export {withComputeFormat} from './ops/with-compute-format.js';
 export {
   nativeBackendInfo,
   nativeKernelReport,
   nativeKernelSupport,
-} from './native/native-kernel-support.js';
-export type {NativeBackendInfo, NativeKernelRow} from './native/native-kernel-support.js';
+} from './ops/native-kernel-support.js';
+export type {NativeBackendInfo, NativeKernelRow} from './ops/native-kernel-support.js';
 export {
   NATIVE_DISPATCH_MODES,
   fasterThanFloat32,

@@ -59,6 +59,9 @@ export function findCycle(graph: Map<string, string[]>): string[] | null {
 /** Folder → folders it must not import (the layers below never import the layers above). */
 const FORBIDDEN: Record<string, readonly string[]> = {
   'kernels/': ['ops/'],
+  // The native engine (binding, dispatch, cast cache, overrides) sits below the kernels that use
+  // it; the public native APIs that make sure kernels are registered live in ops/.
+  'native/': ['ops/', 'kernels/'],
   'rounding/': ['ops/', 'kernels/', 'native/'],
   'formats/': ['ops/', 'kernels/', 'native/', 'rounding/'],
   'shared/': ['ops/', 'kernels/', 'rounding/', 'formats/'],

@@ -2,7 +2,7 @@ import type {FormatName} from '../formats/format-spec.js';
 import {resolveFormat} from '../formats/index.js';
 import {describeValue, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
-import {runInContext} from './context.js';
+import {runInContext} from '../native/context.js';
 
 /**
  * Runs `fn` with `format` as the compute format of the matrix kernels it calls, and returns what

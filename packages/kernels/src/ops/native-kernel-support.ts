@@ -3,9 +3,9 @@ import type {FormatName} from '../formats/format-spec.js';
 import {resolveFormat} from '../formats/index.js';
 import {describeValue, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
-import {asNodeBackend, isNativeComputeFormat} from './binding.js';
-import {decideNative, type NativeDispatch, type NativeReason} from './dispatch.js';
-import type {NativeOpName} from './probe.js';
+import {asNodeBackend, isNativeComputeFormat} from '../native/binding.js';
+import {decideNative, type NativeDispatch, type NativeReason} from '../native/dispatch.js';
+import type {NativeOpName} from '../native/probe.js';
 
 /**
  * The tfjs kernels that can run natively in a compute format, with the TF op each one runs,
