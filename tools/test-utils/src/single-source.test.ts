@@ -113,7 +113,7 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
 }
 
 /** Whether `text` defines `name` as a function, arrow or class member (not an import or a call). */
-export function definesName(text: string, name: string): boolean {
+function definesName(text: string, name: string): boolean {
   const defs = [
     `function\\s+${name}\\s*[<(]`,
     `(?:const|let|var)\\s+${name}\\s*(?::[^=]+)?=\\s*(?:async\\s*)?(?:\\(|function)`,
