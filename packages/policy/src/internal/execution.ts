@@ -52,7 +52,10 @@ export function layerExecution(layer: Layer, computeFormat: FormatName): LayerEx
   if (kernels == null) {
     return {
       execution: 'emulated',
-      detail: `${layer.getClassName()} has no native kernels: ${computeFormat} is emulated`,
+      detail:
+        `${layer.getClassName()} is not a layer class tfjs-amp knows the kernels of: its cast ` +
+        `points are emulated (any matrix kernel it calls still runs natively in ` +
+        `${computeFormat} where the dispatch allows)`,
     };
   }
   const report = nativeKernelReport(computeFormat, tf.getBackend());
