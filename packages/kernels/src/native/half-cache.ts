@@ -3,10 +3,12 @@ import type {TensorInfo} from '@tensorflow/tfjs';
 import type {FormatName} from '../formats/format-spec.js';
 import {
   asNodeBackend,
-  type HandleScope,
+  castAttrs,
+  HandleScope,
   type NodeBackend,
   TF_DTYPES,
   type TfHandle,
+  typeAttr,
 } from './binding.js';
 
 /**
@@ -121,13 +123,10 @@ function materialize(node: NodeBackend, cache: BackendCache, dataId: object): vo
   if (format == null) return;
   const info = (node as unknown as TensorMapOwner).tensorMap.get(dataId)!;
   const half = cache.halves.get(dataId)!.get(format)!;
-  const out = node.binding.executeOp(
+  const binding = node.binding;
+  const out = binding.executeOp(
     'Cast',
-    [
-      {name: 'SrcT', type: node.binding.TF_ATTR_TYPE, value: TF_DTYPES[format]!},
-      {name: 'DstT', type: node.binding.TF_ATTR_TYPE, value: node.binding.TF_FLOAT},
-      {name: 'Truncate', type: node.binding.TF_ATTR_BOOL, value: false},
-    ],
+    castAttrs(binding, TF_DTYPES[format]!, binding.TF_FLOAT),
     [half.id],
     1,
   )[0]!;
@@ -171,21 +170,11 @@ export function reshapeDeferred(
   const format = cache?.deferred.get(x.dataId as object);
   if (cache == null || format == null) return null;
   const half = cache.halves.get(x.dataId as object)!.get(format)!;
-  const binding = node.binding;
-  const shapeId = binding.createTensor([shape.length], binding.TF_INT32, Int32Array.from(shape));
+  const scope = new HandleScope(node.binding);
   try {
-    const out = binding.executeOp(
-      'Reshape',
-      [
-        {name: 'T', type: binding.TF_ATTR_TYPE, value: TF_DTYPES[format]!},
-        {name: 'Tshape', type: binding.TF_ATTR_TYPE, value: binding.TF_INT32},
-      ],
-      [half.id, shapeId],
-      1,
-    )[0]!;
-    return deferredFloat32(node, out, format);
+    return deferredFloat32(node, scope.release(reshapeHalf(scope, half.id, shape, format)), format);
   } finally {
-    binding.deleteTensor(shapeId);
+    scope.dispose();
   }
 }
 
@@ -222,6 +211,21 @@ export function recordReshape(x: TensorInfo, out: TensorInfo): void {
   reshapes.set(out.dataId as object, reshapes.get(x.dataId as object) ?? x);
 }
 
+/** A 16-bit handle reshaped (TF's Reshape shares the buffer: no copy), tracked by `scope`. */
+function reshapeHalf(
+  scope: HandleScope,
+  halfId: number,
+  shape: readonly number[],
+  format: FormatName,
+): TfHandle {
+  const binding = scope.binding;
+  return scope.run(
+    'Reshape',
+    [typeAttr(binding, 'T', TF_DTYPES[format]!), typeAttr(binding, 'Tshape', binding.TF_INT32)],
+    [halfId, scope.int32(shape)],
+  );
+}
+
 /** `t`'s 16-bit copy made by reshaping the cached copy of the tensor it reshapes, if any. */
 function reshapedHalf(
   node: NodeBackend,
@@ -233,15 +237,7 @@ function reshapedHalf(
   if (source == null) return undefined;
   const half = cachedHalf(node, source, format);
   if (half == null) return undefined;
-  const shape = scope.int32(t.shape);
-  const out = scope.run(
-    'Reshape',
-    [
-      {name: 'T', type: node.binding.TF_ATTR_TYPE, value: TF_DTYPES[format]!},
-      {name: 'Tshape', type: node.binding.TF_ATTR_TYPE, value: node.binding.TF_INT32},
-    ],
-    [half, shape],
-  );
+  const out = reshapeHalf(scope, half, t.shape, format);
   scope.release(out);
   storeHalf(node, t, format, out.id);
   return out.id;

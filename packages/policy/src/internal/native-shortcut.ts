@@ -92,15 +92,14 @@ export function nativeShortcut(layer: Layer, format: FormatName): NativeShortcut
 function denseCall(layer: Layer, x: tf.Tensor, activation: Activation | null): tf.Tensor | null {
   if (x.rank !== 2 || x.dtype !== 'float32') return null;
   const dense = layer as unknown as {kernel: LayerVariable; bias: LayerVariable | null};
-  const name = activation?.getClassName() ?? 'linear';
-  const fused = name === 'relu' ? 'relu' : 'linear';
-  const y = fusedMatMul({
-    a: x as tf.Tensor2D,
-    b: dense.kernel.read() as tf.Tensor2D,
-    bias: dense.bias?.read() as tf.Tensor1D | undefined,
-    activation: fused,
-  });
-  return name === fused || activation == null ? y : activation.apply(y);
+  return withActivation(activation, (fused) =>
+    fusedMatMul({
+      a: x as tf.Tensor2D,
+      b: dense.kernel.read() as tf.Tensor2D,
+      bias: dense.bias?.read() as tf.Tensor1D | undefined,
+      activation: fused,
+    }),
+  );
 }
 
 /**
@@ -126,16 +125,29 @@ function conv2dCall(layer: Layer, x: tf.Tensor, activation: Activation | null): 
   ) {
     return null;
   }
+  return withActivation(activation, (fused) =>
+    fusedConv2d({
+      x: x as tf.Tensor4D,
+      filter: conv.kernel.read() as tf.Tensor4D,
+      strides: conv.strides as [number, number],
+      pad: conv.padding as 'same' | 'valid',
+      bias: conv.bias?.read() as tf.Tensor1D | undefined,
+      activation: fused,
+    }),
+  );
+}
+
+/**
+ * `run` with relu fused when the layer's activation is relu (linear otherwise), then the layer's
+ * activation when the fused kernel could not take it.
+ */
+function withActivation(
+  activation: Activation | null,
+  run: (fused: 'linear' | 'relu') => tf.Tensor,
+): tf.Tensor {
   const name = activation?.getClassName() ?? 'linear';
   const fused = name === 'relu' ? 'relu' : 'linear';
-  const y = fusedConv2d({
-    x: x as tf.Tensor4D,
-    filter: conv.kernel.read() as tf.Tensor4D,
-    strides: conv.strides as [number, number],
-    pad: conv.padding,
-    bias: conv.bias?.read() as tf.Tensor1D | undefined,
-    activation: fused,
-  });
+  const y = run(fused);
   return name === fused || activation == null ? y : activation.apply(y);
 }
 

@@ -68,24 +68,19 @@ function roundWithCasts(
   spec: FormatSpec,
   saturate: boolean,
 ): TensorInfo {
-  const [xId] = node.getInputTensorIds([x]);
-  const scope = new HandleScope(node.binding);
-  try {
-    const binding = node.binding;
-    const dtype = TF_DTYPES[spec.name]!;
-    const id = saturate ? clampToMaxFinite(scope, xId!, spec.maxFinite) : xId!;
+  const binding = node.binding;
+  const dtype = TF_DTYPES[spec.name]!;
+  let narrowId: number | null = null;
+  const result = inScope(node, x, (scope, xId) => {
+    const id = saturate ? clampToMaxFinite(scope, xId, spec.maxFinite) : xId;
     const narrow = scope.cast(id, binding.TF_FLOAT, dtype);
-    const out = scope.cast(narrow.id, dtype, binding.TF_FLOAT);
-    const result = node.createOutputTensor(out);
-    scope.release(out);
-    markRoundedData(result, spec.name);
     // The 16-bit copy is what a native kernel reading the rounded tensor needs: keep it.
-    if (isNativeComputeFormat(spec.name))
-      storeHalf(node, result, spec.name, scope.release(narrow).id);
-    return result;
-  } finally {
-    scope.dispose();
-  }
+    if (isNativeComputeFormat(spec.name)) narrowId = scope.release(narrow).id;
+    return scope.cast(narrow.id, dtype, binding.TF_FLOAT);
+  });
+  markRoundedData(result, spec.name);
+  if (narrowId != null) storeHalf(node, result, spec.name, narrowId);
+  return result;
 }
 
 /** Bits a tf32 drops (float32 has 23 mantissa bits, tf32 10). */
