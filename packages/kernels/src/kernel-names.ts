@@ -21,3 +21,14 @@ export interface AmpQuantizeAttrs {
   rounding?: RoundingMode;
   seed?: number;
 }
+
+/**
+ * Custom kernel (tfjs-node only): relu's gradient, `dy` where `y > 0` and 0 elsewhere, as TF's
+ * ReluGrad. The fused ops' gradients use it where the backend has it; elsewhere they compute
+ * `dy · step(y)`.
+ */
+export const AmpReluGrad = 'AmpReluGrad';
+export type AmpReluGrad = typeof AmpReluGrad;
+
+/** Inputs of {@link AmpReluGrad}: the gradient and the relu's output, of one shape. */
+export type AmpReluGradInputs = 'dy' | 'y';

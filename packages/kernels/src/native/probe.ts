@@ -120,6 +120,7 @@ const ELEMENTWISE_ARITY: Readonly<Record<string, number>> = Object.freeze({
   MaxPool: 1,
   Relu: 1,
   Relu6: 1,
+  ReluGrad: 2,
 });
 
 /** Attributes the probes of ops other than plain element-wise ones need. */

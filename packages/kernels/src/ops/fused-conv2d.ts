@@ -8,6 +8,7 @@ import {
 } from '@tensorflow/tfjs';
 import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
+import {reluBackward} from './relu-backward.js';
 import {FUSED_MAT_MUL_ACTIVATIONS} from './fused-mat-mul.js';
 
 /** Arguments of {@link fusedConv2d} (NHWC, no dilation: what its gradient supports). */
@@ -30,6 +31,7 @@ export interface FusedConv2dArgs {
  * a closure that also computes the input's gradient when the input is the model's data). Its
  * registered gradient computes only what the tape needs, through tfjs's own Conv2D gradient.
  * Inside `withComputeFormat` on tfjs-node it runs natively in the format, epilogue included.
+ * Relu's gradient where the output is NaN is 0 on tfjs-node (TF's ReluGrad), NaN elsewhere.
  * @throws TypeError for non-float32 or wrongly shaped inputs or an unknown activation.
  * @example
  * const y = fusedConv2d({x, filter, strides: 1, pad: 'same', bias, activation: 'relu'});
@@ -91,7 +93,7 @@ export const fusedConv2dGradConfig: GradConfig = {
     const {activation} = attrs as unknown as {activation?: string};
     const g = dy as Tensor;
     // Once for all three gradients (the engine's backward scope disposes it).
-    const act = activation == null || activation === 'linear' ? g : tf.mul(g, tf.step(y));
+    const act = activation == null || activation === 'linear' ? g : reluBackward(g, y as Tensor);
     const conv = tf.getGradient(Conv2D)!.gradFunc(act, [x, filter], attrs);
     return {
       x: conv.x!,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {_FusedMatMul, type GradConfig, type NamedAttrMap, type Tensor} from '@tensorflow/tfjs';
 import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
+import {reluBackward} from './relu-backward.js';
 
 /** Activations {@link fusedMatMul} fuses (forward and backward). */
 export const FUSED_MAT_MUL_ACTIVATIONS: readonly string[] = Object.freeze(['linear', 'relu']);
@@ -24,7 +25,8 @@ export interface FusedMatMulArgs {
  * one with a closure that computes every input's gradient. This runs the kernel itself, with a
  * registered gradient that computes only the gradients the tape needs (not the one of a model's
  * input data). Inside `withComputeFormat` on tfjs-node the whole of it (product, bias, relu) runs
- * in the format natively, and its gradients follow. Same values as `tf.fused.matMul` elsewhere.
+ * in the format natively, and its gradients follow. Same values as `tf.fused.matMul` elsewhere,
+ * except relu's gradient where the output is NaN: 0 on tfjs-node (TF's ReluGrad), NaN in tfjs.
  * @throws TypeError for non-float32 or wrongly shaped inputs or an unknown activation.
  * @example
  * const y = fusedMatMul({a: x, b: kernel, bias, activation: 'relu'}); // a Dense layer
@@ -83,7 +85,7 @@ export const fusedMatMulGradConfig: GradConfig = {
     const g = dy as Tensor;
     // Once for all three gradients (the engine's backward scope disposes it), so a native kernel
     // casts it once too.
-    const act = activation == null || activation === 'linear' ? g : tf.mul(g, tf.step(y as Tensor));
+    const act = activation == null || activation === 'linear' ? g : reluBackward(g, y as Tensor);
     const dyAct = () => act;
     const grads: Record<string, () => Tensor> = {
       a: () =>

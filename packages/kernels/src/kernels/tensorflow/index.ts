@@ -1,5 +1,6 @@
 import type {KernelConfig} from '@tensorflow/tfjs';
 import {ampQuantizeConfig} from './AmpQuantize.js';
+import {ampReluGradConfig} from './AmpReluGrad.js';
 import {batchMatMulConfig} from './BatchMatMul.js';
 import {conv2DConfig} from './Conv2D.js';
 import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.js';
@@ -12,9 +13,13 @@ import {fusedDepthwiseConv2DConfig} from './FusedDepthwiseConv2D.js';
 import {fusedMatMulConfig} from './_FusedMatMul.js';
 import {maxPoolConfig} from './MaxPool.js';
 import {reshapeConfig} from './Reshape.js';
+import {stepConfig} from './Step.js';
 
 /** tfjs-amp's own kernels for the `tensorflow` backend (tfjs-node), sorted by kernel name. */
-export const tensorflowKernelConfigs: readonly KernelConfig[] = [ampQuantizeConfig];
+export const tensorflowKernelConfigs: readonly KernelConfig[] = [
+  ampQuantizeConfig,
+  ampReluGradConfig,
+];
 
 /**
  * Kernels that replace tfjs-node's own (which they delegate to outside a compute-format context),
@@ -32,5 +37,6 @@ export const tensorflowKernelOverrides: readonly KernelConfig[] = [
   fusedDepthwiseConv2DConfig,
   maxPoolConfig,
   reshapeConfig,
+  stepConfig,
   fusedMatMulConfig,
 ];
