@@ -118,6 +118,7 @@ const ELEMENTWISE_ARITY: Readonly<Record<string, number>> = Object.freeze({
   AddV2: 2,
   LeakyRelu: 1,
   MaxPool: 1,
+  MaxPoolGrad: 3,
   Relu: 1,
   Relu6: 1,
   ReluGrad: 2,
@@ -130,6 +131,7 @@ const PROBE_ATTRS: Readonly<Record<string, (binding: TfBinding) => TfOpAttr[]>> 
     {name: 'strides', type: binding.TF_ATTR_INT, value: ONE},
     {name: 'padding', type: binding.TF_ATTR_STRING, value: 'VALID'},
   ],
+  MaxPoolGrad: (binding) => PROBE_ATTRS.MaxPool!(binding),
 };
 
 /**
@@ -147,7 +149,7 @@ export function isElementwiseOpSupported(
     runProbe(
       node,
       {
-        inputs: Array.from({length: arity}, () => ({float: op === 'MaxPool' ? ONE : [1]})),
+        inputs: Array.from({length: arity}, () => ({float: op.startsWith('MaxPool') ? ONE : [1]})),
         attrs: PROBE_ATTRS[op] ?? (() => []),
       },
       op,

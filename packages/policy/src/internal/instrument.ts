@@ -3,7 +3,7 @@ import {type FormatName, withComputeFormat} from '@tfjs-amp/kernels';
 import type {CastPlan} from '../cast-points.js';
 import {castTo, markRounded} from './cast.js';
 import type {Layer} from './layer-walk.js';
-import {LINEAR_ACTIVATION, nativeShortcut} from './native-shortcut.js';
+import {LINEAR_ACTIVATION, fusedCall, nativeShortcut} from './native-shortcut.js';
 import type {VariableRounding} from './variable-rounding.js';
 import {roundWeightReads} from './weight-reads.js';
 
@@ -84,6 +84,13 @@ export function patchCall(
       const rounded =
         shortcut == null ? weights : weights.filter((w) => !shortcut.nativeWeights.has(w));
       const restoreReads = plan.roundWeights ? roundWeightReads(rounded, format) : null;
+      // An emulated Dense or Conv2D on tfjs-node runs the same fused kernel as a native one, on
+      // its rounded inputs and weights in float32: the same values as the layer's own call, with a
+      // gradient that computes only what the tape needs and relu's as one TF op.
+      const emulatedCall =
+        shortcut == null && format !== 'float32' && tf.getBackend() === 'tensorflow'
+          ? fusedCall(layer)
+          : null;
       const swapped = shortcut?.activationAfter != null;
       const owner = layer as unknown as {activation: unknown};
       const activation = owner.activation;
@@ -103,15 +110,16 @@ export function patchCall(
           : (castInputs as tf.Tensor);
         let viaDirect = false;
         let outputs = withComputeFormat(format, () => {
-          const direct = shortcut?.direct != null && input != null ? shortcut.direct(input) : null;
+          const call = shortcut?.direct ?? emulatedCall;
+          const direct = call != null && input != null ? call(input) : null;
           viaDirect = direct != null;
           return direct ?? original.call(layer, castInputs as tf.Tensor | tf.Tensor[], kwargs);
         });
         owner.activation = activation;
         if (viaDirect) {
-          if (shortcut!.directKeepsRounding) markFloatTensors(outputs, format);
+          if (shortcut?.directKeepsRounding === true) markFloatTensors(outputs, format);
         } else if (swapped) {
-          outputs = shortcut.activationAfter!.apply(outputs as tf.Tensor);
+          outputs = shortcut!.activationAfter!.apply(outputs as tf.Tensor);
           if (shortcut.keepsRounding) markFloatTensors(outputs, format);
         }
         if (plan.selectsValues && plan.roundInputs) markFloatTensors(outputs, format);

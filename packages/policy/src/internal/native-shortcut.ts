@@ -71,15 +71,23 @@ export function nativeShortcut(layer: Layer, format: FormatName): NativeShortcut
     nativeWeights,
     activationAfter: swap ? activation : null,
     keepsRounding: swap && VALUE_SELECTING_ACTIVATIONS.has(activation.getClassName()),
-    direct:
-      layer.getClassName() === 'Dense'
-        ? (x) => denseCall(layer, x, activation)
-        : layer.getClassName() === 'Conv2D'
-          ? (x) => conv2dCall(layer, x, activation)
-          : null,
+    direct: fusedCall(layer),
     directKeepsRounding:
       activation == null || ['linear', 'relu'].includes(activation.getClassName()),
   };
+}
+
+/**
+ * A Dense or Conv2D layer's call as one fused kernel from @tfjs-amp/kernels (product, bias, relu)
+ * whose registered gradient computes only what the tape needs, relu's as one op on tfjs-node; the
+ * same values as the layer's own call. Null for other layers; the function returns null for
+ * inputs it does not take (the layer's own call runs then).
+ */
+export function fusedCall(layer: Layer): ((x: tf.Tensor) => tf.Tensor | null) | null {
+  const activation = (layer as unknown as {activation?: Activation | null}).activation ?? null;
+  if (layer.getClassName() === 'Dense') return (x) => denseCall(layer, x, activation);
+  if (layer.getClassName() === 'Conv2D') return (x) => conv2dCall(layer, x, activation);
+  return null;
 }
 
 /**

@@ -12,6 +12,7 @@ import {fusedConv2DConfig} from './FusedConv2D.js';
 import {fusedDepthwiseConv2DConfig} from './FusedDepthwiseConv2D.js';
 import {fusedMatMulConfig} from './_FusedMatMul.js';
 import {maxPoolConfig} from './MaxPool.js';
+import {maxPoolGradConfig} from './MaxPoolGrad.js';
 import {reshapeConfig} from './Reshape.js';
 import {stepConfig} from './Step.js';
 
@@ -36,6 +37,7 @@ export const tensorflowKernelOverrides: readonly KernelConfig[] = [
   fusedConv2DConfig,
   fusedDepthwiseConv2DConfig,
   maxPoolConfig,
+  maxPoolGradConfig,
   reshapeConfig,
   stepConfig,
   fusedMatMulConfig,
