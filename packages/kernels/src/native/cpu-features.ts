@@ -48,7 +48,7 @@ export function parseCpuInfo(text: string): CpuFeatures {
   });
 }
 
-const UNKNOWN: CpuFeatures = Object.freeze({
+export const UNKNOWN_CPU: CpuFeatures = Object.freeze({
   model: 'unknown',
   flags: Object.freeze([]),
   bf16Units: false,
@@ -57,6 +57,24 @@ const UNKNOWN: CpuFeatures = Object.freeze({
 });
 
 let cached: CpuFeatures | null = null;
+let overridden: CpuFeatures | null = null;
+let generation = 0;
+
+/**
+ * Test hook: makes {@link cpuFeatures} answer `features` (null: this machine's again), so the
+ * dispatch can be exercised as on another CPU. Returns the previous override.
+ */
+export function overrideCpuFeatures(features: CpuFeatures | null): CpuFeatures | null {
+  const previous = overridden;
+  overridden = features;
+  generation++;
+  return previous;
+}
+
+/** Changes whenever {@link overrideCpuFeatures} is called (decisions cached on it go stale). */
+export function cpuFeaturesGeneration(): number {
+  return generation;
+}
 
 /**
  * This machine's {@link CpuFeatures}, read once from /proc/cpuinfo. Outside Node or Linux (a
@@ -65,6 +83,7 @@ let cached: CpuFeatures | null = null;
  * cpuFeatures() // {model: 'Intel(R) Xeon(R) Platinum 8481C', flags: ['avx2', ..., 'amx_bf16'], bf16Units: true, ...}
  */
 export function cpuFeatures(): CpuFeatures {
+  if (overridden != null) return overridden;
   if (cached == null) cached = readCpuFeatures();
   return cached;
 }
@@ -75,10 +94,10 @@ function readCpuFeatures(): CpuFeatures {
   const fs = proc?.getBuiltinModule?.('node:fs') as
     | {readFileSync(path: string, encoding: 'utf8'): string}
     | undefined;
-  if (fs == null) return UNKNOWN;
+  if (fs == null) return UNKNOWN_CPU;
   try {
     return parseCpuInfo(fs.readFileSync('/proc/cpuinfo', 'utf8'));
   } catch {
-    return UNKNOWN;
+    return UNKNOWN_CPU;
   }
 }

@@ -2,7 +2,8 @@ import type {FormatName} from '../formats/format-spec.js';
 import {invalidChoice} from '../internal/errors.js';
 import {nativeAccumulation} from './accumulation-probe.js';
 import type {NodeBackend} from './binding.js';
-import {type CpuFeatures, cpuFeatures} from './cpu-features.js';
+import {calibrate} from './calibration.js';
+import {type CpuFeatures, cpuFeatures, cpuFeaturesGeneration} from './cpu-features.js';
 import {isNativeOpSupported, type NativeOpName, probeGeneration} from './probe.js';
 
 /**
@@ -10,7 +11,9 @@ import {isNativeOpSupported, type NativeOpName, probeGeneration} from './probe.j
  * - `auto` (default): those that keep float32 accumulation (probed once per op and format) and
  *   that this device runs faster than float32: on a GPU, all; on a CPU, bfloat16 kernels where it
  *   has bfloat16 units (avx512_bf16 or amx_bf16) and float16 kernels where it has float16 matrix
- *   units (amx_fp16). Elsewhere the format is emulated, which costs about 1.05x float32, where
+ *   units (amx_fp16); on a CPU whose flags are unknown (not Linux, ARM), where one W1-sized
+ *   product in the format measured at most 0.9x float32's time (once per process). Elsewhere the
+ *   format is emulated, which costs about 1.05x float32, where
  *   TF's 16-bit CPU kernels without such units cost 1.0-10x.
  * - `accurate`: every kernel that keeps float32 accumulation, whatever its speed (to study
  *   native numerics on any CPU).
@@ -118,7 +121,7 @@ export function decideNative(
     cache = new Map();
     decisions.set(node, cache);
   }
-  const key = `${mode}/${op}/${format}/${probeGeneration()}`;
+  const key = `${mode}/${op}/${format}/${probeGeneration()}/${cpuFeaturesGeneration()}`;
   let decision = cache.get(key);
   if (decision == null) {
     decision = decide(node, op, format);
@@ -145,7 +148,12 @@ function decide(node: NodeBackend, op: NativeOpName, format: FormatName): Native
     );
   }
   if (mode === 'accurate') return yes(`${format} ${op} sums in float32 (dispatch 'accurate')`);
-  const speed = fasterThanFloat32(format, gpu ? 'gpu' : 'cpu', cpuFeatures());
+  const cpu = cpuFeatures();
+  // Flags unknown (not Linux, ARM): the table knows nothing, so measure once.
+  const speed =
+    !gpu && cpu.flags.length === 0 && (format === 'bfloat16' || format === 'float16')
+      ? calibrate(node, format)
+      : fasterThanFloat32(format, gpu ? 'gpu' : 'cpu', cpu);
   return speed.faster
     ? yes(`${format} ${op} sums in float32 and is fast here: ${speed.why}`)
     : no('not-faster', `${format} ${op} is not faster than float32 here: ${speed.why}`);
