@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual, expectNoLeaks, f32FromBits} from '@tfjs-amp/test-utils';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
-import {ensureAmpKernels, getFormat, quantize, roundArray} from '../../src/index.js';
+import {
+  ensureAmpKernels,
+  getFormat,
+  nativeMemory,
+  quantize,
+  roundArray,
+  setNativeDispatch,
+} from '../../src/index.js';
 import type {FormatName} from '../../src/formats/format-spec.js';
 import {forceNativeOpSupport} from '../../src/native/probe.js';
 import {OpSpy, materialize} from './support.js';
@@ -177,6 +184,27 @@ describeBackends(['tensorflow'], () => {
         );
         y.dispose();
       }
+    });
+
+    it('keeps a 16-bit copy of the result only where some matrix kernel runs natively', () => {
+      const x = tf.tensor1d([1, 2.5, -3]);
+      materialize(x);
+      for (const [mode, kept] of [
+        ['none', 0],
+        ['all', 1],
+      ] as const) {
+        const previous = setNativeDispatch(mode);
+        try {
+          const before = nativeMemory().handles;
+          const y = quantize(x, 'bfloat16');
+          expect(nativeMemory().handles - before, `dispatch '${mode}'`).toBe(kept);
+          y.dispose();
+          expect(nativeMemory().handles).toBe(before);
+        } finally {
+          setNativeDispatch(previous);
+        }
+      }
+      x.dispose();
     });
   });
 });

@@ -11,7 +11,8 @@ import {
   typeAttr,
 } from '../../native/binding.js';
 import {isRoundedData, markRoundedData, storeHalf} from '../../native/half-cache.js';
-import {isNativeCastSupported} from '../../native/probe.js';
+import {decideNative} from '../../native/dispatch.js';
+import {type NativeOpName, isNativeCastSupported} from '../../native/probe.js';
 import {ampQuantize as genericAmpQuantize} from '../generic/AmpQuantize.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
 import {stochasticSeed} from '../shared/stochastic-round.js';
@@ -39,7 +40,8 @@ const backendName = 'tensorflow';
  *
  * Cast once: an input already known to hold only the format's values (a native kernel's output,
  * an earlier `quantize`) comes back as it is, with no op; float16 and bfloat16 results keep
- * their 16-bit handle in the cast cache, so a native kernel that reads them casts nothing.
+ * their 16-bit handle in the cast cache, so a native kernel that reads them casts nothing (only
+ * where the dispatch runs a matrix kernel natively in the format: an emulated format keeps none).
  */
 export const ampQuantize: KernelFunc = (args) => {
   const {x} = args.inputs as {x: TensorInfo};
@@ -74,14 +76,25 @@ function roundWithCasts(
   const result = inScope(node, x, (scope, xId) => {
     const id = saturate ? clampToMaxFinite(scope, xId, spec.maxFinite) : xId;
     const narrow = scope.cast(id, binding.TF_FLOAT, dtype);
-    // The 16-bit copy is what a native kernel reading the rounded tensor needs: keep it.
-    if (isNativeComputeFormat(spec.name)) narrowId = scope.release(narrow).id;
+    // The 16-bit copy is what a native kernel reading the rounded tensor needs: keep it, where
+    // the dispatch runs some matrix kernel natively in the format (an emulated format would
+    // only hold it).
+    if (isNativeComputeFormat(spec.name) && someNativeMatrixKernel(node, spec.name)) {
+      narrowId = scope.release(narrow).id;
+    }
     return scope.cast(narrow.id, dtype, binding.TF_FLOAT);
   });
   markRoundedData(result, spec.name);
   if (narrowId != null) storeHalf(node, result, spec.name, narrowId);
   return result;
 }
+
+/** Whether the dispatch runs a matrix kernel natively in `format` on this backend. */
+function someNativeMatrixKernel(node: NodeBackend, format: FormatSpec['name']): boolean {
+  return MATRIX_OPS.some((op) => decideNative(node, op, format).native);
+}
+
+const MATRIX_OPS: readonly NativeOpName[] = ['BatchMatMulV2', 'Conv2D', 'DepthwiseConv2dNative'];
 
 /** Bits a tf32 drops (float32 has 23 mantissa bits, tf32 10). */
 const TF32_DROPPED = 0x1fff;

@@ -1,0 +1,130 @@
+// Peak memory of a training step per policy on tfjs-node, counted per process: each policy trains
+// in a child process of its own (process peak RSS is shared by everything a process ever ran, so
+// one process cannot compare policies), and reports its VmHWM after building the model and after
+// N steps, with tfjs-amp's native 16-bit bytes that tf.memory() cannot see.
+//   npm run bench:memory -w @tfjs-amp/bench -- w1 cnn-wide
+// Env: BATCH (default 1024 for w1, 256 for cnn-wide), STEPS (default 6). Writes
+// bench/results/memory.json. Linux only (reads /proc/self/status).
+import {execFileSync} from 'node:child_process';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const POLICIES = ['float32', 'mixed_bfloat16', 'mixed_float16'] as const;
+const WORKLOADS = ['w1', 'cnn-wide'] as const;
+type WorkloadName = (typeof WORKLOADS)[number];
+
+const peakMiB = () =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+
+async function child(workload: WorkloadName, policy: string): Promise<void> {
+  const tf = await import('@tensorflow/tfjs');
+  await import('@tensorflow/tfjs-node' as string);
+  await tf.setBackend('tensorflow');
+  const {applyPolicy} = await import('@tfjs-amp/policy');
+  const {fuseOptimizer} = await import('@tfjs-amp/optimizers');
+  const {nativeMemory, resetNativeMemoryPeak} = await import('@tfjs-amp/kernels');
+  const batch = Number(process.env.BATCH ?? (workload === 'w1' ? 1024 : 256));
+  const steps = Number(process.env.STEPS ?? 6);
+  const model =
+    workload === 'w1'
+      ? tf.sequential({
+          layers: [
+            tf.layers.dense({inputShape: [784], units: 1024, activation: 'relu'}),
+            tf.layers.dense({units: 1024, activation: 'relu'}),
+            tf.layers.dense({units: 10, activation: 'softmax'}),
+          ],
+        })
+      : tf.sequential({
+          layers: [
+            tf.layers.conv2d({
+              inputShape: [28, 28, 1],
+              filters: 32,
+              kernelSize: 3,
+              activation: 'relu',
+            }),
+            tf.layers.conv2d({filters: 64, kernelSize: 3, activation: 'relu'}),
+            tf.layers.maxPooling2d({poolSize: 2}),
+            tf.layers.flatten(),
+            tf.layers.dense({units: 10, activation: 'softmax'}),
+          ],
+        });
+  if (policy !== 'float32') applyPolicy(model, policy as 'mixed_bfloat16');
+  model.compile({optimizer: fuseOptimizer(tf.train.adam(1e-3)), loss: 'categoricalCrossentropy'});
+  const x = tf.randomNormal(
+    workload === 'w1' ? [batch, 784] : [batch, 28, 28, 1],
+    0,
+    1,
+    'float32',
+    1,
+  );
+  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat();
+  const built = peakMiB();
+  resetNativeMemoryPeak();
+  for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
+  const result = {
+    workload,
+    policy,
+    batch,
+    steps,
+    peakRssMiBAfterBuild: built,
+    peakRssMiB: peakMiB(),
+    native16BitPeakMiB: nativeMemory().peakBytes / 2 ** 20,
+  };
+  console.log(JSON.stringify(result));
+}
+
+async function main(): Promise<void> {
+  const workloads = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...WORKLOADS];
+  for (const w of workloads) {
+    if (!WORKLOADS.includes(w as WorkloadName)) {
+      throw new Error(`memory: workload must be one of ${WORKLOADS.join(', ')}; got ${w}`);
+    }
+  }
+  const {cpuFeatures} = await import('@tfjs-amp/kernels');
+  const cpu = cpuFeatures();
+  const rows: Record<string, unknown>[] = [];
+  for (const workload of workloads) {
+    const base: Record<string, number> = {};
+    for (const policy of POLICIES) {
+      const out = execFileSync(
+        process.execPath,
+        [...process.execArgv, fileURLToPath(import.meta.url)],
+        {
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            TFJS_AMP_MEMORY_CHILD: `${workload}:${policy}`,
+            TF_CPP_MIN_LOG_LEVEL: '3',
+          },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
+      const r = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number | string>;
+      base[policy] = r.peakRssMiB as number;
+      rows.push({...r, vsFloat32: (r.peakRssMiB as number) / base.float32!});
+      console.log(
+        `${workload} ${policy}: peak RSS ${(r.peakRssMiB as number).toFixed(0)} MiB ` +
+          `(${((r.peakRssMiB as number) / base.float32!).toFixed(3)}× float32; ` +
+          `${(r.peakRssMiBAfterBuild as number).toFixed(0)} MiB before training), ` +
+          `native 16-bit peak ${(r.native16BitPeakMiB as number).toFixed(1)} MiB`,
+      );
+    }
+  }
+  const report = {
+    date: new Date().toISOString(),
+    machine: `${cpu.model} [${cpu.flags.join(' ')}]`,
+    rows,
+  };
+  mkdirSync(join(here, 'results'), {recursive: true});
+  writeFileSync(join(here, 'results', 'memory.json'), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+const role = process.env.TFJS_AMP_MEMORY_CHILD;
+if (role != null) {
+  const [workload, policy] = role.split(':') as [WorkloadName, string];
+  await child(workload, policy);
+} else {
+  await main();
+}
