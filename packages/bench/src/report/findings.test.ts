@@ -178,3 +178,33 @@ describe('number formats', () => {
     expect(powerOfTwo(1e-6)).toBe('0.000001');
   });
 });
+
+describe('findings memory note', () => {
+  const machine = (backend: string) =>
+    ({
+      cpu: 'test CPU',
+      cores: 2,
+      memoryBytes: 2 ** 34,
+      cpuFlags: ['avx2'],
+      platform: 'linux x64',
+      node: 'v20',
+      tfjs: '4.22.0',
+      backend,
+      backendFlags: {},
+      loadAverage: [0, 0, 0],
+    }) as unknown as Parameters<typeof findings>[3];
+  const runs = () => [fakeRun({policy: 'float32'}), fakeRun({policy: 'mixed_bfloat16'})];
+
+  it('on tfjs-node, points at the 16-bit handles and the per-process memory benchmark', () => {
+    const {notes} = findings(runs(), o, [], machine('tensorflow'));
+    const memory = notes.find((n) => n.startsWith('Memory:'))!;
+    expect(memory).toMatch(/16-bit TensorFlow tensors/);
+    expect(memory).toContain('npm run bench:memory -w @tfjs-amp/bench');
+    expect(memory).not.toMatch(/no 16-bit dtype/);
+  });
+
+  it('elsewhere, says every tensor stays float32', () => {
+    const {notes} = findings(runs(), o, [], machine('wasm'));
+    expect(notes.find((n) => n.startsWith('Memory:'))).toMatch(/tfjs has no 16-bit dtype/);
+  });
+});

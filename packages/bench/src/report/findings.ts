@@ -262,11 +262,19 @@ export function findings(
       );
     }
     notes.push(
-      'Memory: tfjs has no 16-bit dtype, so every tensor stays float32 and state memory is the ' +
-        'same under every policy; mixed steps can hold extra rounded copies of activations and ' +
-        'weights (step peak). Process RSS is shared by all configurations of a run (and memory ' +
-        'a backend took is rarely given back), so compare tfjs bytes. ' +
-        "Saving with saveModelWithPolicy(..., {saveWeightsAs: 'float16'}) halves the model file.",
+      onTensorflow
+        ? 'Memory: natively-run layers keep their activations as 16-bit TensorFlow tensors ' +
+            "(the 'native 16-bit peak' column); tf.memory() counts them at float32 size although " +
+            "no float32 copy exists until float32 code reads one, so 'tfjs peak' overstates " +
+            'mixed runs, and emulated layers hold extra rounded float32 copies. Process RSS is ' +
+            'shared by all configurations of a run: compare policies per process with ' +
+            '`npm run bench:memory -w @tfjs-amp/bench`. ' +
+            "Saving with saveModelWithPolicy(..., {saveWeightsAs: 'float16'}) halves the model file."
+        : 'Memory: tfjs has no 16-bit dtype, so every tensor stays float32 and state memory is the ' +
+            'same under every policy; mixed steps can hold extra rounded copies of activations and ' +
+            'weights (step peak). Process RSS is shared by all configurations of a run (and memory ' +
+            'a backend took is rarely given back), so compare tfjs bytes. ' +
+            "Saving with saveModelWithPolicy(..., {saveWeightsAs: 'float16'}) halves the model file.",
     );
   }
   return {parity, notes};
