@@ -32,3 +32,10 @@ export type AmpReluGrad = typeof AmpReluGrad;
 
 /** Inputs of {@link AmpReluGrad}: the gradient and the relu's output, of one shape. */
 export type AmpReluGradInputs = 'dy' | 'y';
+
+/**
+ * Custom kernel (tfjs-node only): a bias's gradient, `dy` summed over every axis but the last.
+ * The fused ops' gradients use it where the backend has it; elsewhere they sum with tfjs.
+ */
+export const AmpBiasGrad = 'AmpBiasGrad';
+export type AmpBiasGrad = typeof AmpBiasGrad;

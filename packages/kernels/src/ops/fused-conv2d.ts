@@ -8,6 +8,7 @@ import {
 } from '@tensorflow/tfjs';
 import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
+import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
 import {FUSED_MAT_MUL_ACTIVATIONS} from './fused-mat-mul.js';
 
@@ -32,6 +33,8 @@ export interface FusedConv2dArgs {
  * registered gradient computes only what the tape needs, through tfjs's own Conv2D gradient.
  * Inside `withComputeFormat` on tfjs-node it runs natively in the format, epilogue included.
  * Relu's gradient where the output is NaN is 0 on tfjs-node (TF's ReluGrad), NaN elsewhere.
+ * Natively, the bias's gradient of a 16-bit gradient (32 channels or more) is rounded to the
+ * format once (float32 sums), as an emulated bias cast point rounds it.
  * @throws TypeError for non-float32 or wrongly shaped inputs or an unknown activation.
  * @example
  * const y = fusedConv2d({x, filter, strides: 1, pad: 'same', bias, activation: 'relu'});
@@ -98,7 +101,7 @@ export const fusedConv2dGradConfig: GradConfig = {
     return {
       x: conv.x!,
       filter: conv.filter!,
-      bias: () => tf.sum(tf.reshape(act, [-1, act.shape[3]!]), 0),
+      bias: () => biasBackward(act),
     };
   },
 };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {_FusedMatMul, type GradConfig, type NamedAttrMap, type Tensor} from '@tensorflow/tfjs';
 import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
+import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
 
 /** Activations {@link fusedMatMul} fuses (forward and backward). */
@@ -27,6 +28,8 @@ export interface FusedMatMulArgs {
  * input data). Inside `withComputeFormat` on tfjs-node the whole of it (product, bias, relu) runs
  * in the format natively, and its gradients follow. Same values as `tf.fused.matMul` elsewhere,
  * except relu's gradient where the output is NaN: 0 on tfjs-node (TF's ReluGrad), NaN in tfjs.
+ * Natively on tfjs-node, the bias's gradient of a 16-bit gradient (32 channels or more) is
+ * rounded to the format once (float32 sums), as an emulated bias cast point rounds it.
  * @throws TypeError for non-float32 or wrongly shaped inputs or an unknown activation.
  * @example
  * const y = fusedMatMul({a: x, b: kernel, bias, activation: 'relu'}); // a Dense layer
@@ -101,11 +104,7 @@ export const fusedMatMulGradConfig: GradConfig = {
     };
     // A bias is `[n]` (fusedMatMul checks it): its gradient sums over every other axis. The
     // engine asks for it only when the kernel had one.
-    grads.bias = () => {
-      const d = dyAct();
-      const n = d.shape[d.rank - 1]!;
-      return tf.sum(d.rank === 2 ? d : tf.reshape(d, [-1, n]), 0);
-    };
+    grads.bias = () => biasBackward(dyAct());
     return grads;
   },
 };

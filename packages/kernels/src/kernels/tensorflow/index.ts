@@ -1,4 +1,5 @@
 import type {KernelConfig} from '@tensorflow/tfjs';
+import {ampBiasGradConfig} from './AmpBiasGrad.js';
 import {ampQuantizeConfig} from './AmpQuantize.js';
 import {ampReluGradConfig} from './AmpReluGrad.js';
 import {batchMatMulConfig} from './BatchMatMul.js';
@@ -18,6 +19,7 @@ import {stepConfig} from './Step.js';
 
 /** tfjs-amp's own kernels for the `tensorflow` backend (tfjs-node), sorted by kernel name. */
 export const tensorflowKernelConfigs: readonly KernelConfig[] = [
+  ampBiasGradConfig,
   ampQuantizeConfig,
   ampReluGradConfig,
 ];
