@@ -364,8 +364,12 @@ function orderOption(where: string, value: unknown): readonly PolicyName[] {
  * Telling the two apart costs one small reduction per input and target each step, read only
  * after a non-finite loss.
  *
- * Not rewound: the loss scale and step counters (`iterations`). Optimizer slots created after the
- * restored snapshot are dropped, so the optimizer creates them afresh on its next applied step.
+ * Not rewound: the loss scale and step counters (`iterations`), except that an optimizer which
+ * captures its own state (`fuseOptimizer(...)` of `@tfjs-amp/optimizers`, whose slots live in
+ * TensorFlow on tfjs-node) is put back whole, `iterations` and Adam's `beta^t` included, so the
+ * steps after an undo match a run that never took the undone step bit for bit. Optimizer slots
+ * created after the restored snapshot are dropped, so the optimizer creates them afresh on its
+ * next applied step.
  * With a LossScaleOptimizer, failing steps were skipped anyway; the scale, collapsed to its
  * minimum, grows back by its own rule.
  *

@@ -8,11 +8,20 @@ import {
 } from './fused-rules.js';
 import {activeFusedNode, type FusedNode, float32Attr, float32Scalar} from './internal/native.js';
 import {ResourceVariable} from './internal/resource-variable.js';
+import {OPTIMIZER_STATE, type OptimizerStateProtocol} from './optimizer-state.js';
 
 /** A named tensor as tfjs's optimizers take and return them (tfjs does not export the type). */
 type NamedTensor = {name: string; tensor: Tensor};
 
 type Gradients = NamedTensorMap | NamedTensor[];
+
+/**
+ * A {@link FusedOptimizer}'s captured state ({@link FusedOptimizer.captureState}): opaque; pass
+ * it to the same optimizer's `restoreState` and `disposeState`.
+ */
+export type FusedOptimizerState = {readonly [stateBrand]: 'FusedOptimizerState'};
+
+declare const stateBrand: unique symbol;
 
 /** Where a {@link FusedOptimizer} runs its steps; decided by its first step or `setWeights`. */
 export type FusedMode = 'undecided' | 'fused' | 'delegate';
@@ -30,8 +39,61 @@ interface Entry {
 /** The tfjs fields of the wrapped optimizer the fused path reads and writes (tfjs 4.x layout). */
 type InnerFields = Record<string, unknown> & {
   iterations: number;
+  iterations_?: number;
   incrementIterations(): void;
 };
+
+/** A slot entry of a tfjs optimizer (`accumulatedFirstMoment[i]`, ...). */
+type SlotItem = {originalName: string; variable: Variable};
+
+/** One position of a fused capture: its name, slot names and slot values (null: no slot). */
+interface CapturedEntry {
+  name: string;
+  slotNames: string[];
+  slots: (Tensor | null)[];
+}
+
+/**
+ * What {@link FusedOptimizer.captureState} returns (opaque to callers). `'fused'`: the TensorFlow
+ * slots as tensors made from `ReadVariableOp` handles (no copy; the next update copies before
+ * writing), the step scalars and `iterations`. `'inner'`: the wrapped optimizer's state (before
+ * the fused path took it over), as tensors sharing its variables' data.
+ */
+class FusedStateCapture {
+  disposed = false;
+  constructor(
+    readonly owner: FusedOptimizer,
+    readonly kind: 'fused' | 'inner',
+    readonly iterations: number,
+    readonly node: FusedNode | null,
+    readonly stepScalars: StepScalars,
+    readonly entries: (CapturedEntry | null)[],
+    /** `'inner'`: values of the rule's `stepFields`, in order. */
+    readonly stepValues: Tensor[],
+    /** `'inner'`: per slot field, the entries as `{originalName, tensor}` (null where none). */
+    readonly slotLists: ({originalName: string; tensor: Tensor} | null)[][],
+  ) {}
+
+  values(): Tensor[] {
+    return this.disposed ? [] : this.held();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    tf.dispose(this.held());
+    this.disposed = true;
+  }
+
+  private held(): Tensor[] {
+    return [
+      ...this.entries.flatMap((e) => (e == null ? [] : e.slots.filter((t) => t != null))),
+      ...this.stepValues,
+      ...this.slotLists.flatMap((list) =>
+        list.flatMap((item) => (item == null ? [] : [item.tensor])),
+      ),
+    ] as Tensor[];
+  }
+}
 
 /**
  * A tfjs optimizer whose update runs as one TensorFlow training op per variable on tfjs-node
@@ -83,11 +145,24 @@ export class FusedOptimizer extends tf.Optimizer {
   private snapshot: Tensor[] = [];
   private disposed = false;
 
+  /**
+   * The {@link OptimizerStateProtocol} under the well-known {@link OPTIMIZER_STATE} key: the
+   * methods {@link captureState}, {@link restoreState}, {@link disposeState} and
+   * {@link stateValues}, for tools that snapshot training state without knowing this class.
+   */
+  readonly [OPTIMIZER_STATE]: OptimizerStateProtocol<FusedOptimizerState>;
+
   /** Use {@link fuseOptimizer}. */
   constructor(inner: tf.Optimizer) {
     super();
     this.innerOptimizer = inner;
     this.rule = fusedRuleFor(inner);
+    this[OPTIMIZER_STATE] = Object.freeze({
+      capture: () => this.captureState(),
+      restore: (state: FusedOptimizerState) => this.restoreState(state),
+      dispose: (state: FusedOptimizerState) => this.disposeState(state),
+      values: (state: FusedOptimizerState) => this.stateValues(state),
+    });
   }
 
   /** `'fused'` once steps run as TF training ops, `'delegate'` when they go to the wrapped one. */
@@ -219,6 +294,181 @@ export class FusedOptimizer extends tf.Optimizer {
     this.importPending = true;
   }
 
+  /**
+   * Captures the whole optimizer state synchronously, for {@link restoreState}: Adam's `m` and
+   * `v` (the slots of each rule), the step scalars (Adam's `beta1^t`, `beta2^t`) and
+   * `iterations`. Cheap enough for every step: no value is read back to JavaScript; when fused,
+   * each slot is one `ReadVariableOp` whose tensor shares the variable's buffer (TensorFlow copies
+   * before the next update writes, so the capture keeps its values).
+   *
+   * Before the fused path has taken the state over (the first step, or the first after
+   * `setWeights`), the wrapped optimizer's state is captured instead (tensors sharing its
+   * variables' data), and restoring it puts it back there. Free the capture with
+   * {@link disposeState} (it holds tfjs tensors and TensorFlow handles).
+   * @returns the capture, or `null` when steps go to the wrapped optimizer (`mode` `'delegate'`,
+   *   or a wrapped class or configuration without a fused update): its state is in its own tfjs
+   *   variables, which a snapshot of tfjs variables covers.
+   * @throws Error after `dispose()`, or when fused and the backend is no longer `tensorflow`.
+   */
+  captureState(): FusedOptimizerState | null {
+    this.checkAlive('captureState');
+    const rule = this.rule;
+    if (this.mode_ === 'delegate' || rule == null || rule.unsupported(this.inner()) != null) {
+      return null;
+    }
+    const inner = this.inner();
+    if (this.mode_ === 'fused' && !this.importPending) {
+      const node = this.checkNode('captureState');
+      const entries = Array.from(this.entries, (entry): CapturedEntry | null =>
+        entry == null
+          ? null
+          : {
+              name: entry.name,
+              slotNames: [...entry.slotNames],
+              slots: rule.slots.map((_, k) => {
+                const slot = entry.slots[k];
+                return slot == null ? null : tf.keep(node.createOutputTensor(slot.read()));
+              }),
+            },
+      );
+      return new FusedStateCapture(
+        this,
+        'fused',
+        inner.iterations,
+        node,
+        [...this.stepScalars],
+        entries,
+        [],
+        [],
+      ) as unknown as FusedOptimizerState;
+    }
+    const share = (t: Tensor): Tensor => tf.keep(tf.clone(t));
+    const stepValues = rule.stepFields.map((field) => share(inner[field] as Tensor));
+    const slotLists = rule.slotFields.map((field) =>
+      Array.from((inner[field] ?? []) as (SlotItem | null)[], (item) =>
+        item == null ? null : {originalName: item.originalName, tensor: share(item.variable)},
+      ),
+    );
+    return new FusedStateCapture(
+      this,
+      'inner',
+      inner.iterations,
+      null,
+      [],
+      [],
+      stepValues,
+      slotLists,
+    ) as unknown as FusedOptimizerState;
+  }
+
+  /**
+   * Puts back what {@link captureState} captured: slots, step scalars and `iterations` become
+   * bit-identical to the captured ones, so the next step (with the model's weights restored too)
+   * gives exactly the weights it would have given right after the capture. Slots of variables
+   * first stepped after the capture are dropped (they start from zero again at their next step).
+   * The capture stays valid and may be restored again. The model's weights are not touched: they
+   * are re-read at the next step (restore them first, with `model.setWeights`).
+   * @throws TypeError for a capture of another optimizer, or one already disposed; Error after
+   *   `dispose()`, or for a fused capture when the backend is no longer `tensorflow`.
+   */
+  restoreState(state: FusedOptimizerState): void {
+    this.checkAlive('restoreState');
+    const capture = this.ownCapture(state, 'restoreState');
+    const rule = this.rule!;
+    const inner = this.inner();
+    if (capture.kind === 'fused') {
+      const node = this.checkNode('restoreState');
+      if (this.importPending) {
+        // setWeights since the capture: the wrapped optimizer's slots are superseded.
+        this.freeInnerSlots();
+        this.importPending = false;
+      }
+      capture.entries.forEach((captured, i) => {
+        const entry = this.entries[i];
+        if (captured == null) {
+          this.destroyEntry(i);
+          return;
+        }
+        const target: Entry = entry ?? {
+          name: captured.name,
+          master: null,
+          masterDataId: null,
+          slots: [],
+          slotNames: [],
+        };
+        target.name = captured.name;
+        target.slotNames = [...captured.slotNames];
+        // Re-sync the master from the (restored) tfjs variable at the next step.
+        target.masterDataId = null;
+        captured.slots.forEach((value, k) => {
+          let slot = target.slots[k];
+          if (value == null) {
+            slot?.destroy();
+            target.slots[k] = undefined;
+            return;
+          }
+          if (slot == null || !tf.util.arraysEqual([...slot.shape], value.shape)) {
+            slot?.destroy();
+            slot = new ResourceVariable(node, value.shape);
+            target.slots[k] = slot;
+          }
+          slot.assign(node.getInputTensorIds([value])[0]!);
+        });
+        this.entries[i] = target;
+      });
+      for (let i = this.entries.length - 1; i >= capture.entries.length; i--) this.destroyEntry(i);
+      this.entries.length = capture.entries.length;
+      this.stepScalars = [...capture.stepScalars];
+    } else {
+      if (this.mode_ === 'fused') {
+        // The fused path took the state over since: hand it back to the wrapped optimizer.
+        this.destroyEntries();
+        this.stepScalars = [];
+        this.importPending = true;
+      }
+      rule.stepFields.forEach((field, j) => {
+        (inner[field] as Variable).assign(capture.stepValues[j]!);
+      });
+      rule.slotFields.forEach((field, k) => {
+        const captured = capture.slotLists[k]!;
+        const list = (inner[field] ?? []) as (SlotItem | null)[];
+        captured.forEach((item, i) => {
+          const current = list[i];
+          if (item == null) {
+            current?.variable.dispose();
+            list[i] = null;
+          } else if (
+            current != null &&
+            tf.util.arraysEqual(current.variable.shape, item.tensor.shape)
+          ) {
+            current.variable.assign(item.tensor);
+            current.originalName = item.originalName;
+          } else {
+            current?.variable.dispose();
+            list[i] = {originalName: item.originalName, variable: tf.variable(item.tensor, false)};
+          }
+        });
+        for (const item of list.splice(captured.length)) item?.variable.dispose();
+        inner[field] = list;
+      });
+    }
+    inner.iterations_ = capture.iterations;
+  }
+
+  /** Frees what a {@link captureState} result holds; later calls do nothing. */
+  disposeState(state: FusedOptimizerState): void {
+    this.ownCapture(state, 'disposeState', true).dispose();
+  }
+
+  /**
+   * The float32 tensors a capture holds (slots, and the wrapped optimizer's step variables in an
+   * `'inner'` capture), owned by the capture: to check them (e.g. for non-finite values) without
+   * reading them back one by one. Empty once disposed.
+   */
+  stateValues(state: FusedOptimizerState): readonly Tensor[] {
+    return this.ownCapture(state, 'stateValues', true).values();
+  }
+
   /** Frees every TensorFlow resource variable and handle, the last snapshot and the wrapped optimizer. */
   override dispose(): void {
     if (this.disposed) return;
@@ -231,6 +481,48 @@ export class FusedOptimizer extends tf.Optimizer {
 
   private inner(): InnerFields {
     return this.innerOptimizer as unknown as InnerFields;
+  }
+
+  private ownCapture(state: unknown, where: string, disposedOk = false): FusedStateCapture {
+    if (!(state instanceof FusedStateCapture) || state.owner !== this) {
+      throw new TypeError(
+        `FusedOptimizer.${where}: state must be what this optimizer's captureState() returned.`,
+      );
+    }
+    if (state.disposed && !disposedOk) {
+      throw new TypeError(`FusedOptimizer.${where}: the state was disposed; capture a new one.`);
+    }
+    return state;
+  }
+
+  /** The fused node, after checking it is still the active backend. */
+  private checkNode(where: string): FusedNode {
+    const node = this.node!;
+    if (activeFusedNode() !== node) {
+      throw new Error(
+        `FusedOptimizer.${where}: its state lives in tfjs-node's TensorFlow, but the backend is ` +
+          `now '${tf.getBackend()}'. Switch back with tf.setBackend('tensorflow').`,
+      );
+    }
+    return node;
+  }
+
+  /** Frees the wrapped optimizer's slot variables (the fused path holds the slots). */
+  private freeInnerSlots(): void {
+    const inner = this.inner();
+    for (const field of this.rule!.slotFields) {
+      const list = (inner[field] ?? []) as (SlotItem | null)[];
+      tf.dispose(list.filter((item) => item != null).map((item) => item!.variable));
+      inner[field] = [];
+    }
+  }
+
+  private destroyEntry(i: number): void {
+    const entry = this.entries[i];
+    if (entry == null) return;
+    entry.master?.destroy();
+    for (const slot of entry.slots) slot?.destroy();
+    delete this.entries[i];
   }
 
   private checkAlive(where: string): void {

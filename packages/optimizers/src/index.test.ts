@@ -16,6 +16,7 @@ const EXPORTS_0 = [
   'FUSED_RULES',
   'FusedOptimizer',
   'Nadam',
+  'OPTIMIZER_STATE',
   'RoundedStateOptimizer',
   'STORAGE_FORMATS',
   'STORAGE_ROUNDINGS',

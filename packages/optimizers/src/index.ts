@@ -3,7 +3,9 @@
 
 // Fused optimizer
 export {FusedOptimizer, fuseOptimizer} from './fused-optimizer.js';
-export type {FusedMode} from './fused-optimizer.js';
+export type {FusedMode, FusedOptimizerState} from './fused-optimizer.js';
+export {OPTIMIZER_STATE} from './optimizer-state.js';
+export type {OptimizerStateProtocol} from './optimizer-state.js';
 
 // Fused update rules
 export {FUSED_OPTIMIZER_NAMES, FUSED_RULES, fusedRuleFor} from './fused-rules.js';

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import {type OptimizerVariableRef, optimizerVariables} from './optimizer-state.js';
+import {
+  type OptimizerStateProtocol,
+  type OptimizerVariableRef,
+  optimizerTree,
+  optimizerVariables,
+  stateProtocolOf,
+} from './optimizer-state.js';
 import {shareData, snapshotWeights} from './weight-snapshot.js';
 
 /** The model's weights and its optimizer's state variables at the start of one step. */
@@ -12,6 +18,40 @@ export interface TrainingSnapshot {
   readonly slotLengths: Map<unknown[], number>;
   /** Whether the optimizer's state was taken (and is restored). */
   readonly withOptimizer: boolean;
+  /**
+   * State captured by optimizers that offer the `OPTIMIZER_STATE` protocol (a fused optimizer's
+   * TensorFlow slots), by optimizer; their variables (and those of what they wrap) are not in
+   * {@link optimizer}.
+   */
+  readonly captured: Map<object, {protocol: OptimizerStateProtocol; state: unknown}>;
+}
+
+/**
+ * Captures the state of each optimizer of the tree that offers the protocol and has state of its
+ * own now (outermost first; what a capturing optimizer wraps is its own state).
+ */
+function captureStates(optimizer: unknown): TrainingSnapshot['captured'] {
+  const captured: TrainingSnapshot['captured'] = new Map();
+  const covered = new Set<object>();
+  try {
+    for (const o of optimizerTree(optimizer)) {
+      if (covered.has(o)) continue;
+      const protocol = stateProtocolOf(o);
+      if (protocol == null) continue;
+      const state = protocol.capture();
+      if (state == null) continue;
+      captured.set(o, {protocol, state});
+      for (const wrapped of optimizerTree(o)) covered.add(wrapped);
+    }
+  } catch (err) {
+    disposeCaptures(captured);
+    throw err;
+  }
+  return captured;
+}
+
+function disposeCaptures(captured: TrainingSnapshot['captured']): void {
+  for (const {protocol, state} of captured.values()) protocol.dispose(state);
 }
 
 /**
@@ -19,32 +59,43 @@ export interface TrainingSnapshot {
  * With `withOptimizer` false only the weights are taken (the optimizer part stays empty, and
  * restoring leaves the optimizer alone): for a LossScaleOptimizer, which skips every step whose
  * gradients are not finite, so such a step never touches its slots.
+ *
+ * An optimizer (or an optimizer it wraps) that offers `@tfjs-amp/optimizers`' `OPTIMIZER_STATE`
+ * protocol (`fuseOptimizer(...)`, whose slots live in TensorFlow on tfjs-node) captures its own
+ * state, step counters and `iterations` included, without a read back; the tfjs variables of the
+ * rest are shared as before.
  */
 export function takeSnapshot(
   model: tf.LayersModel,
   step: number,
   withOptimizer = true,
 ): TrainingSnapshot {
-  const refs = withOptimizer ? optimizerVariables((model as {optimizer?: unknown}).optimizer) : [];
+  const root = withOptimizer ? (model as {optimizer?: unknown}).optimizer : null;
+  const captured = captureStates(root);
+  const refs = withOptimizer ? optimizerVariables(root, new Set(captured.keys())) : [];
   const optimizer = new Map<tf.Variable, tf.Tensor>();
   const slotLengths = new Map<unknown[], number>();
   for (const ref of refs) {
     optimizer.set(ref.variable, shareData(ref.variable));
     if (ref.array != null) slotLengths.set(ref.array, ref.array.length);
   }
-  return {step, weights: snapshotWeights(model), optimizer, slotLengths, withOptimizer};
+  return {step, weights: snapshotWeights(model), optimizer, slotLengths, withOptimizer, captured};
 }
 
-/** Frees a snapshot's tensors. */
+/** Frees a snapshot's tensors (and the optimizer states it captured). */
 export function disposeSnapshot(snapshot: TrainingSnapshot | null): void {
   if (snapshot == null) return;
   tf.dispose(snapshot.weights);
   tf.dispose([...snapshot.optimizer.values()]);
+  disposeCaptures(snapshot.captured);
 }
 
 /** Whether every float value of the snapshot is finite (one device read). */
 export async function isSnapshotFinite(snapshot: TrainingSnapshot): Promise<boolean> {
-  const all = [...snapshot.weights, ...snapshot.optimizer.values()].filter(
+  const captured = [...snapshot.captured.values()].flatMap(({protocol, state}) => [
+    ...protocol.values(state),
+  ]);
+  const all = [...snapshot.weights, ...snapshot.optimizer.values(), ...captured].filter(
     (t) => t.dtype === 'float32',
   );
   if (all.length === 0) return true;
@@ -60,13 +111,16 @@ export async function isSnapshotFinite(snapshot: TrainingSnapshot): Promise<bool
  * disposed and cut off the end of their array, so the optimizer creates them afresh, with its
  * own initial value, on its next applied step, exactly as if the steps since had not run. An
  * entry created since that is not at the end of its array is zeroed instead (tfjs's optimizers
- * never make one).
+ * never make one). An optimizer that captured its own state (`OPTIMIZER_STATE`) restores it
+ * itself, bit for bit, `iterations` included; the snapshot stays valid (it may be restored again).
  */
 export function restoreSnapshot(model: tf.LayersModel, snapshot: TrainingSnapshot): void {
   model.setWeights(snapshot.weights);
   if (!snapshot.withOptimizer) return;
+  for (const {protocol, state} of snapshot.captured.values()) protocol.restore(state);
   const refs: OptimizerVariableRef[] = optimizerVariables(
     (model as {optimizer?: unknown}).optimizer,
+    new Set(snapshot.captured.keys()),
   );
   const cut = new Map<unknown[], number>();
   for (const ref of refs) {
