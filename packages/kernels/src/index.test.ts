@@ -12,6 +12,7 @@ const EXPORTS_0 = [
   'FORMAT_NAMES',
   'FUSED_MAT_MUL_ACTIVATIONS',
   'NATIVE_DISPATCH_MODES',
+  'SMALL_PRODUCT_MACS',
   'asNodeBackend',
   'cpuFeatures',
   'decode',

@@ -36,9 +36,14 @@ export {
   nativeKernelReport,
   nativeKernelSupport,
 } from './ops/native-kernel-support.js';
-export type {NativeBackendInfo, NativeKernelRow} from './ops/native-kernel-support.js';
+export type {
+  NativeBackendInfo,
+  NativeKernelReportOptions,
+  NativeKernelRow,
+} from './ops/native-kernel-support.js';
 export {
   NATIVE_DISPATCH_MODES,
+  SMALL_PRODUCT_MACS,
   fasterThanFloat32,
   getNativeDispatch,
   setNativeDispatch,

@@ -1,7 +1,7 @@
-import type {FormatName} from '@tfjs-amp/kernels';
+import {type FormatName, SMALL_PRODUCT_MACS} from '@tfjs-amp/kernels';
 import type {PolicyReason} from './cast-points.js';
 import {describeValue, wrongType} from './internal/errors.js';
-import {type PolicyExecution, layerExecution} from './internal/execution.js';
+import {type LayerExecution, type PolicyExecution, layerExecution} from './internal/execution.js';
 import {isLayer, type Layer, walkLayers} from './internal/layer-walk.js';
 import {LAYER_RECORDS} from './internal/registry.js';
 
@@ -54,7 +54,7 @@ export function describePolicy(model: Layer): PolicyRow[] {
     const layer = step.layer;
     const plan = LAYER_RECORDS.get(layer)?.plan;
     const computeFormat = plan?.computeFormat ?? 'float32';
-    const {execution, detail} = layerExecution(layer, computeFormat);
+    const {execution, detail} = describeExecution(layer, computeFormat);
     rows.push(
       Object.freeze({
         path: step.path,
@@ -70,4 +70,27 @@ export function describePolicy(model: Layer): PolicyRow[] {
     );
   }
   return rows;
+}
+
+/**
+ * A layer's execution for products in general; for a Dense layer the dispatch would run natively
+ * when its product is small, the detail also says up to how many rows a call runs natively.
+ */
+function describeExecution(layer: Layer, computeFormat: FormatName): LayerExecution {
+  const general = layerExecution(layer, computeFormat);
+  const kernel = (layer as unknown as {kernel?: {shape: number[]} | null}).kernel;
+  if (general.execution !== 'emulated' || layer.getClassName() !== 'Dense' || kernel == null) {
+    return general;
+  }
+  const perRow = kernel.shape[0]! * kernel.shape[1]!;
+  const rows = Math.floor(SMALL_PRODUCT_MACS / perRow);
+  if (rows < 1 || layerExecution(layer, computeFormat, rows * perRow).execution !== 'native') {
+    return general;
+  }
+  return {
+    execution: 'emulated',
+    detail:
+      `${general.detail}; natively for calls of up to ${rows} rows (products of at most 2^24 ` +
+      'multiply-adds, where emulating costs more than the 16-bit kernel loses)',
+  };
 }

@@ -105,16 +105,52 @@ export function fasterThanFloat32(
   return {faster: false, why: `${format} has no native kernels`};
 }
 
+/**
+ * Products of at most this many multiply-adds run natively in a format the CPU has no units for,
+ * where oneDNN's AVX-512 conversion kernels exist (avx512f): there a 16-bit product costs about
+ * 1.3-1.4x float32's, while emulating a small layer costs more in rounding ops (about 14 small TF
+ * ops per Dense layer and step, ~0.2 ms) than its three products lose (measured on avx512_bf16
+ * without amx_fp16: MNIST MLP 784-128-64-10 at batch 64 in mixed_float16 1.0x float32 natively,
+ * 1.3x emulated; W1, 205 M multiply-adds per product, 1.2x emulated, slower natively). Not on
+ * CPUs without avx512f, whose 16-bit kernels are Eigen's (slower, and float16 ones sum in
+ * float16).
+ */
+export const SMALL_PRODUCT_MACS = 2 ** 24;
+
+/** Ops the small-product rule applies to: products (not convolutions, slower in 16 bits). */
+const SMALL_PRODUCT_OPS: ReadonlySet<NativeOpName> = new Set(['BatchMatMulV2']);
+
+/**
+ * Whether a product of `macs` multiply-adds in `format` runs natively on this CPU by the
+ * small-product rule ({@link SMALL_PRODUCT_MACS}), although the format is not faster in general.
+ */
+export function smallProductRule(
+  op: NativeOpName,
+  macs: number | undefined,
+  cpu: CpuFeatures,
+): boolean {
+  return (
+    macs != null &&
+    macs > 0 &&
+    macs <= SMALL_PRODUCT_MACS &&
+    SMALL_PRODUCT_OPS.has(op) &&
+    cpu.flags.includes('avx512f')
+  );
+}
+
 const decisions = new WeakMap<NodeBackend, Map<string, NativeDecision>>();
 
 /**
  * Whether `op` runs natively in `format` on this backend under the current mode, and why.
- * Decided once per backend, op, format and mode (the probes run on first use).
+ * Decided once per backend, op, format and mode (the probes run on first use). `macs`, the
+ * product's multiply-adds where the caller knows them, lets a small product run natively in a
+ * format that is not faster in general ({@link smallProductRule}).
  */
 export function decideNative(
   node: NodeBackend,
   op: NativeOpName,
   format: FormatName,
+  macs?: number,
 ): NativeDecision {
   let cache = decisions.get(node);
   if (cache == null) {
@@ -126,6 +162,19 @@ export function decideNative(
   if (decision == null) {
     decision = decide(node, op, format);
     cache.set(key, decision);
+  }
+  if (
+    decision.reason === 'not-faster' &&
+    mode === 'auto' &&
+    !node.binding.isUsingGpuDevice() &&
+    smallProductRule(op, macs, cpuFeatures())
+  ) {
+    const why = fasterThanFloat32(format, 'cpu', cpuFeatures()).why;
+    return yes(
+      `${format} ${op} sums in float32 and this product is small (${macs} multiply-adds, at ` +
+        `most 2^24): emulating it costs more in rounding ops than its 16-bit kernel loses, ` +
+        `although ${why}`,
+    );
   }
   return decision;
 }

@@ -77,6 +77,20 @@ export function originalKernel(kernelName: string, backendName: string): KernelF
   return config.kernelFunc;
 }
 
+/**
+ * The multiply-adds of a batched product `op(a) · op(b)` (the same for a layer's forward product
+ * and both of its gradients' products).
+ */
+export function productMacs(a: TensorInfo, b: TensorInfo, transposeA: boolean): number {
+  const rank = a.shape.length;
+  const batch = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  const m = a.shape[rank - (transposeA ? 1 : 2)]!;
+  const k = a.shape[rank - (transposeA ? 2 : 1)]!;
+  const size = b.shape.reduce((x, y) => x * y, 1);
+  const bBatch = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  return batch * m * k * (size / bBatch / k);
+}
+
 /** What a native matrix kernel receives (tfjs's KernelFunc arguments). */
 export interface OverrideArgs {
   inputs: Record<string, TensorInfo | undefined>;
@@ -95,6 +109,8 @@ export interface NativeKernelPlan {
   readonly matrixInputs: readonly TensorInfo[];
   /** Runs the op natively in `format`; returns null to delegate (e.g. padding TF lacks). */
   readonly native: (node: NodeBackend, format: FormatName) => TensorInfo | null;
+  /** A product's multiply-adds (batch · m · k · n), for the dispatch's small-product rule. */
+  readonly macs?: number;
 }
 
 /**
@@ -114,7 +130,7 @@ export function runOverride(args: OverrideArgs, plan: NativeKernelPlan): TensorI
   if (format == null || !isNativeComputeFormat(format)) return delegate();
   const node = asNodeBackend(args.backend);
   if (node == null) return delegate();
-  const decision = decideNative(node, plan.op, format);
+  const decision = decideNative(node, plan.op, format, plan.macs);
   if (!decision.native) {
     warnOnce(
       `native/${plan.op}/${format}/${decision.reason}`,

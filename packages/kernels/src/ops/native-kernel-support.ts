@@ -39,6 +39,16 @@ export interface NativeKernelRow {
   readonly detail: string;
 }
 
+/** Options of {@link nativeKernelReport}. */
+export interface NativeKernelReportOptions {
+  /**
+   * The multiply-adds of the product the answer is for (a Dense layer's: rows · inputs · units):
+   * on a CPU with avx512f, a product of at most 2^24 runs natively in a format the CPU has no
+   * units for, where emulating it costs more. Unset: the answer for products in general.
+   */
+  readonly macs?: number;
+}
+
 /**
  * How each native-capable tfjs kernel (`BatchMatMul`, `Conv2D`, `Conv2DBackpropFilter`, ...) runs
  * in `format` inside {@link withComputeFormat} on `backendName` (default: the active backend),
@@ -54,6 +64,7 @@ export interface NativeKernelRow {
 export function nativeKernelReport(
   format: FormatName,
   backendName: string = tf.getBackend(),
+  options: NativeKernelReportOptions = {},
 ): readonly NativeKernelRow[] {
   const spec = resolveFormat(format, 'nativeKernelReport');
   if (typeof backendName !== 'string') {
@@ -68,7 +79,7 @@ export function nativeKernelReport(
   const rows: NativeKernelRow[] = [];
   for (const [kernel, op] of Object.entries(NATIVE_KERNEL_OPS)) {
     if (tf.getKernel(kernel, 'tensorflow') == null) continue;
-    const {native, reason, detail} = decideNative(node, op, spec.name);
+    const {native, reason, detail} = decideNative(node, op, spec.name, options.macs);
     rows.push(Object.freeze({kernel, op, native, reason, detail}));
   }
   return Object.freeze(rows);

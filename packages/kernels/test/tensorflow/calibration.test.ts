@@ -47,7 +47,7 @@ describeBackends(['tensorflow'], () => {
   });
 
   it('keeps the flag table where the flags are known', () => {
-    overrideCpuFeatures({...UNKNOWN_CPU, flags: ['avx2', 'fma'], source: '/proc/cpuinfo'});
+    overrideCpuFeatures({...UNKNOWN_CPU, flags: ['avx2', 'fma']});
     try {
       const decision = decideNative(asNodeBackend(tf.backend())!, 'BatchMatMulV2', 'bfloat16');
       expect(decision.native).toBe(false);

@@ -44,9 +44,16 @@ export interface LayerExecution {
  * The one place that decides a layer's execution on the current backend: `native` when every
  * kernel its class needs runs natively in the format there (`nativeKernelReport` from
  * @tfjs-amp/kernels: the TF kernel exists, sums in float32 and is fast on this device), else
- * `emulated`, with the reason.
+ * `emulated`, with the reason. `macs`, a Dense layer's multiply-adds for the call at hand
+ * (rows · inputs · units), lets the dispatch run a small product natively where the format is not
+ * faster in general (see `nativeKernelReport`'s `macs` option); without it, the answer for
+ * products in general.
  */
-export function layerExecution(layer: Layer, computeFormat: FormatName): LayerExecution {
+export function layerExecution(
+  layer: Layer,
+  computeFormat: FormatName,
+  macs?: number,
+): LayerExecution {
   if (computeFormat === 'float32') return {execution: 'none', detail: 'computes in float32'};
   const kernels = NATIVE_LAYER_KERNELS[layer.getClassName()];
   if (kernels == null) {
@@ -58,7 +65,7 @@ export function layerExecution(layer: Layer, computeFormat: FormatName): LayerEx
         `${computeFormat} where the dispatch allows)`,
     };
   }
-  const report = nativeKernelReport(computeFormat, tf.getBackend());
+  const report = nativeKernelReport(computeFormat, tf.getBackend(), {macs});
   if (report.length === 0) {
     return {
       execution: 'emulated',

@@ -80,7 +80,14 @@ export function patchCall(
       }
       // A layer whose kernels all run natively leaves its input and weight casts to them: one
       // Cast per tensor (cached), no float32 rounded copy (see nativeShortcut).
-      const shortcut = format === 'float32' ? null : nativeShortcut(layer, format);
+      const single = Array.isArray(inputs)
+        ? inputs.length === 1 && isTensor(inputs[0])
+          ? (inputs[0] as tf.Tensor)
+          : null
+        : isTensor(inputs)
+          ? (inputs as tf.Tensor)
+          : null;
+      const shortcut = format === 'float32' ? null : nativeShortcut(layer, format, single);
       const rounded =
         shortcut == null ? weights : weights.filter((w) => !shortcut.nativeWeights.has(w));
       const restoreReads = plan.roundWeights ? roundWeightReads(rounded, format) : null;

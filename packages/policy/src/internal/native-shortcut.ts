@@ -55,11 +55,21 @@ export interface NativeShortcut {
  * are rounded already too). Dense and Conv2D also hand their bias to the native epilogue: their
  * call runs with a linear activation (the bias added in the format, as Keras adds it to a mixed
  * Dense layer's 16-bit product) and the activation is applied after it, on the rounded sum.
- * Null when the layer is not one of these classes or does not run natively here.
+ * Null when the layer is not one of these classes or does not run natively here (for a Dense
+ * layer, at the size of `input`: a small product may run natively where a large one does not).
  */
-export function nativeShortcut(layer: Layer, format: FormatName): NativeShortcut | null {
+export function nativeShortcut(
+  layer: Layer,
+  format: FormatName,
+  input?: tf.Tensor | null,
+): NativeShortcut | null {
   const spec = SHORTCUT_LAYERS[layer.getClassName()];
-  if (spec == null || layerExecution(layer, format).execution !== 'native') return null;
+  if (
+    spec == null ||
+    layerExecution(layer, format, denseMacs(layer, input)).execution !== 'native'
+  ) {
+    return null;
+  }
   const activation = (layer as unknown as {activation?: Activation | null}).activation ?? null;
   const swap = spec.fusedBias && activation != null && activation.getClassName() !== 'linear';
   const nativeWeights = new Set<LayerVariable>();
@@ -75,6 +85,17 @@ export function nativeShortcut(layer: Layer, format: FormatName): NativeShortcut
     directKeepsRounding:
       activation == null || ['linear', 'relu'].includes(activation.getClassName()),
   };
+}
+
+/**
+ * A Dense layer's multiply-adds for a call on `input` (rows · inputs · units, what each of its
+ * three products does), or undefined for other layers and inputs of rank other than 2.
+ */
+export function denseMacs(layer: Layer, input: tf.Tensor | null | undefined): number | undefined {
+  if (layer.getClassName() !== 'Dense' || input == null || input.rank !== 2) return undefined;
+  const kernel = (layer as unknown as {kernel?: LayerVariable | null}).kernel;
+  if (kernel == null || kernel.shape.length !== 2) return undefined;
+  return input.shape[0]! * kernel.shape[0]! * kernel.shape[1]!;
 }
 
 /**

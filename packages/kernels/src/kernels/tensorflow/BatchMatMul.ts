@@ -6,7 +6,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import {runNativeOp} from '../../native/native-op.js';
-import {type OverrideArgs, runOverride} from '../../native/overrides.js';
+import {type OverrideArgs, productMacs, runOverride} from '../../native/overrides.js';
 
 const backendName = 'tensorflow';
 
@@ -23,6 +23,7 @@ export const batchMatMul: KernelFunc = (args) => {
     backendName,
     op: 'BatchMatMulV2',
     matrixInputs: [a, b],
+    macs: productMacs(a, b, transposeA === true),
     native: (node, format) =>
       runNativeOp(
         node,

@@ -7,7 +7,7 @@ import {
 } from '@tensorflow/tfjs';
 import {HandleScope} from '../../native/binding.js';
 import {epilogue, runHalfOp} from '../../native/native-op.js';
-import {type OverrideArgs, runOverride} from '../../native/overrides.js';
+import {type OverrideArgs, productMacs, runOverride} from '../../native/overrides.js';
 import {isElementwiseOpSupported} from '../../native/probe.js';
 
 const backendName = 'tensorflow';
@@ -34,6 +34,7 @@ export const fusedMatMul: KernelFunc = (args) => {
     backendName,
     op: 'BatchMatMulV2',
     matrixInputs: [a, b],
+    macs: productMacs(a, b, transposeA === true),
     native: (node, format) => {
       const scope = new HandleScope(node.binding);
       try {
