@@ -42,7 +42,8 @@ export interface StepProfile {
   readonly stepPeakBytes: number;
   /**
    * The most bytes of native 16-bit copies (`@tfjs-amp/kernels`' cast cache) held at once during
-   * the step, on the `tensorflow` backend; null elsewhere. `tf.memory()` does not count them.
+   * the step above those held before it, on the `tensorflow` backend; null elsewhere.
+   * `tf.memory()` does not count them.
    */
   readonly nativePeakBytes: number | null;
   /** Kernels run, by name. */
@@ -59,11 +60,14 @@ export async function profileStep(step: () => Promise<unknown>): Promise<StepPro
   const before = tf.memory().numBytes;
   const native = tf.getBackend() === 'tensorflow';
   if (native) resetNativeMemoryPeak();
+  // Copies alive before the step (of long-lived tensors: another variant's initial weights, a
+  // dataset) are not this step's.
+  const nativeBefore = native ? nativeMemory().bytes : 0;
   const info = await tf.profile(async () => {
     await step();
     return [];
   });
-  const nativePeakBytes = native ? nativeMemory().peakBytes : null;
+  const nativePeakBytes = native ? Math.max(0, nativeMemory().peakBytes - nativeBefore) : null;
   const kernelCounts: Record<string, number> = {};
   for (const k of info.kernels) kernelCounts[k.name] = (kernelCounts[k.name] ?? 0) + 1;
   return {
