@@ -1,7 +1,11 @@
 import {AmpCallback, type StepPosition} from './internal/amp-callback.js';
 import {checkOptionKeys, outOfRange, wrongType} from './internal/errors.js';
 import {type CallbackLogs, readLogValue} from './internal/log-value.js';
-import {lossScaleStateOf} from './internal/loss-scale-state.js';
+import {
+  type LossScaleState,
+  lossScaleStateOf,
+  readLossScaleState,
+} from './internal/loss-scale-state.js';
 
 /** Where {@link ampProgress} writes: `process.stdout` or anything with `write`. */
 export interface ProgressStream {
@@ -84,14 +88,14 @@ export class AmpProgress extends AmpCallback {
   }
 
   protected override async handleTrainBegin(): Promise<void> {
-    this.skippedAtTrainBegin = lossScaleStateOf(this.model)?.skippedSteps ?? 0;
+    this.skippedAtTrainBegin = (await this.readState())?.skippedSteps ?? 0;
     this.lineOpen = false;
   }
 
   protected override async handleEpochBegin(): Promise<void> {
     this.epochStartMs = this.now();
     this.lastDrawMs = Number.NEGATIVE_INFINITY;
-    this.skippedAtEpochBegin = lossScaleStateOf(this.model)?.skippedSteps ?? 0;
+    this.skippedAtEpochBegin = (await this.readState())?.skippedSteps ?? 0;
     this.batchesThisEpoch = 0;
   }
 
@@ -104,11 +108,13 @@ export class AmpProgress extends AmpCallback {
       if (t - this.lastDrawMs < this.redrawMs && !last) return;
       this.lastDrawMs = t;
       const loss = await readLogValue(logs, 'loss');
-      this.draw(`${this.barText(at.batch + 1)}${this.stats(loss, logs, t)}`);
+      const state = await this.readState();
+      this.draw(`${this.barText(at.batch + 1)}${this.stats(loss, logs, state, t)}`);
     } else if (this.lineEvery > 0 && (at.batch + 1) % this.lineEvery === 0) {
       const loss = await readLogValue(logs, 'loss');
+      const state = await this.readState();
       this.stream.write(
-        `${this.epochLabel()} batch ${at.batch + 1}${this.ofTotal()}${this.stats(loss, logs, this.now())}\n`,
+        `${this.epochLabel()} batch ${at.batch + 1}${this.ofTotal()}${this.stats(loss, logs, state, this.now())}\n`,
       );
     }
   }
@@ -121,8 +127,9 @@ export class AmpProgress extends AmpCallback {
       const value = await readLogValue(logs, key);
       if (value !== undefined) extras.push(`${key} ${formatNumber(value)}`);
     }
+    const state = await this.readState();
     const line =
-      `${this.epochLabel()} ${this.batchesThisEpoch} batches${this.stats(loss, logs, this.now())}` +
+      `${this.epochLabel()} ${this.batchesThisEpoch} batches${this.stats(loss, logs, state, this.now())}` +
       extras.map((e) => ` · ${e}`).join('');
     if (this.tty) {
       this.draw(line);
@@ -180,11 +187,24 @@ export class AmpProgress extends AmpCallback {
     return `${this.epochLabel()} [${bar}] ${done}/${total}`;
   }
 
-  private stats(loss: number | undefined, logs: CallbackLogs | undefined, t: number): string {
+  /**
+   * The model's LossScaleOptimizer state (`readState()`, which never blocks), or `null` without
+   * one. Read only where a line is written, so at most once per redraw.
+   */
+  private async readState(): Promise<LossScaleState | null> {
+    const state = lossScaleStateOf(this.model);
+    return state == null ? null : readLossScaleState(state);
+  }
+
+  private stats(
+    loss: number | undefined,
+    logs: CallbackLogs | undefined,
+    state: LossScaleState | null,
+    t: number,
+  ): string {
     const parts: string[] = [];
     parts.push(`${((t - this.epochStartMs) / 1000).toFixed(1)}s`);
     if (loss !== undefined) parts.push(`loss ${formatNumber(loss)}`);
-    const state = lossScaleStateOf(this.model);
     const logged = logs?.loss_scale;
     const scale = typeof logged === 'number' ? logged : state?.lossScale;
     if (scale !== undefined) parts.push(`loss scale ${formatNumber(scale)}`);
@@ -244,7 +264,9 @@ function nonNegativeNumber(where: string, name: string, value: unknown, fallback
  * `lineEvery` batches if set), no control characters. The loss scale and skipped steps come from
  * a `LossScaleOptimizer` when the model has one; otherwise they are left out.
  *
- * Cost: when the loss in `logs` is a tensor, one scalar read per redraw (not per batch).
+ * Cost: when the loss in `logs` is a tensor, one scalar read per redraw (not per batch); the
+ * optimizer's state is read with `await optimizer.readState()`, which never blocks (in its
+ * `'device'` mode, one asynchronous read per redraw at most).
  * tfjs-node's own `verbose: 1` bar does not know the loss scale; pass `verbose: 0` with this.
  * @throws TypeError / RangeError for a bad option.
  * @example

@@ -1,7 +1,12 @@
 import {AmpCallback, type StepPosition} from './internal/amp-callback.js';
 import {checkOptionKeys, positiveInteger, wrongType} from './internal/errors.js';
 import type {CallbackLogs} from './internal/log-value.js';
-import {type LossScaleState, lossScaleStateOf, minScaleOf} from './internal/loss-scale-state.js';
+import {
+  type LossScaleState,
+  lossScaleStateOf,
+  minScaleOf,
+  readLossScaleState,
+} from './internal/loss-scale-state.js';
 
 /** Options of {@link lossScaleMonitor}. */
 export interface LossScaleMonitorOptions {
@@ -121,13 +126,14 @@ export class LossScaleMonitor extends AmpCallback {
   }
 
   protected override async handleBatchBegin(): Promise<void> {
-    const state = this.state!;
+    // The state after the previous step, read at its batch end: no new device read here.
+    const state = await readLossScaleState(this.state!);
     this.scaleBefore = state.lossScale;
     this.skippedBefore = state.skippedSteps;
   }
 
   protected override async handleBatchEnd(at: StepPosition, logs?: CallbackLogs): Promise<void> {
-    const state = this.state!;
+    const state = await readLossScaleState(this.state!);
     const skipped = state.skippedSteps > this.skippedBefore;
     this.record.lossScale[at.step] = this.scaleBefore;
     if (skipped) {
@@ -144,7 +150,7 @@ export class LossScaleMonitor extends AmpCallback {
   protected override async handleEpochEnd(_epoch: number, logs?: CallbackLogs): Promise<void> {
     this.record.skippedPerEpoch.push(this.skippedThisEpoch);
     if (logs != null && this.state != null) {
-      logs.loss_scale = this.state.lossScale;
+      logs.loss_scale = (await readLossScaleState(this.state)).lossScale;
       logs.skipped_steps = this.skippedThisEpoch;
     }
   }
@@ -185,7 +191,8 @@ export class LossScaleMonitor extends AmpCallback {
  * them. Keeps the scale every step ran with and the steps that overflowed (`toJSON()`), and warns
  * when the scale sits at the optimizer's `minScale` for `minScaleWarnSteps` steps in a row.
  *
- * Reads the optimizer's state as plain numbers: no device sync. Needs `model.optimizer` to be a
+ * Reads the optimizer's state with `await optimizer.readState()`, which never blocks: in the
+ * optimizer's `'device'` mode one asynchronous read per batch, none in `'sync'` mode. Needs `model.optimizer` to be a
  * `LossScaleOptimizer`. Keras 3 and PyTorch log none of this by themselves.
  * @throws TypeError at the start of `fit` when the optimizer is not a LossScaleOptimizer;
  *   TypeError / RangeError for a bad option.

@@ -10,7 +10,7 @@ import {
   wrongType,
 } from './internal/errors.js';
 import {installProbe} from './internal/layer-probe.js';
-import {lossScaleStateOf} from './internal/loss-scale-state.js';
+import {lossScaleStateOf, readLossScaleState} from './internal/loss-scale-state.js';
 import {
   hasOverflow,
   mergeTensorNumerics,
@@ -177,7 +177,8 @@ export class NumericsMonitor extends AmpCallback {
     if (at.step % this.every !== 0) return;
     this.sampling = true;
     this.order = 0;
-    this.lossScale = lossScaleStateOf(this.model)?.lossScale ?? null;
+    const state = lossScaleStateOf(this.model);
+    this.lossScale = state == null ? null : (await readLossScaleState(state)).lossScale;
     this.formats = this.layerFormats();
     this.removers = this.watched.map((layer, index) =>
       installProbe(layer, {
@@ -286,7 +287,8 @@ export class NumericsMonitor extends AmpCallback {
         break;
       }
     }
-    const skipped = lossScaleStateOf(this.model)?.lastStepSkipped ?? null;
+    const state = lossScaleStateOf(this.model);
+    const skipped = state == null ? null : (await readLossScaleState(state)).lastStepSkipped;
     return {...at, lossScale: this.lossScale, skipped, layers, firstOverflow};
   }
 

@@ -11,7 +11,12 @@ import {
 } from './internal/errors.js';
 import {type CallbackLogs, readLogValue} from './internal/log-value.js';
 import {clearLeft, markLeft} from './internal/fallback-registry.js';
-import {type LossScaleState, lossScaleStateOf, minScaleOf} from './internal/loss-scale-state.js';
+import {
+  type LossScaleState,
+  lossScaleStateOf,
+  minScaleOf,
+  readLossScaleState,
+} from './internal/loss-scale-state.js';
 import {
   currentPolicy,
   forgetCurrentPolicy,
@@ -185,8 +190,9 @@ export class PrecisionFallback extends AmpCallback {
   protected override async handleBatchBegin(at: StepPosition): Promise<void> {
     this.finiteness.reset();
     if (this.state != null) {
-      this.scaleBefore = this.state.lossScale;
-      this.skippedBefore = this.state.skippedSteps;
+      const state = await readLossScaleState(this.state);
+      this.scaleBefore = state.lossScale;
+      this.skippedBefore = state.skippedSteps;
     }
     if (this.restoreWeights && at.step % this.snapshotEvery === 0) {
       this.dropPending();
@@ -200,7 +206,7 @@ export class PrecisionFallback extends AmpCallback {
     const lossBad = loss !== undefined && !Number.isFinite(loss);
     let stuck = false;
     if (this.state != null) {
-      const skipped = this.state.skippedSteps > this.skippedBefore;
+      const skipped = (await readLossScaleState(this.state)).skippedSteps > this.skippedBefore;
       stuck = skipped && (this.fixedScale || this.scaleBefore <= this.minScale);
     }
     this.stuckSteps = stuck ? this.stuckSteps + 1 : 0;

@@ -3,6 +3,7 @@ import {isPolicyName, POLICY_NAMES, type PolicyName} from '@tfjs-amp/policy';
 import type {StepPosition} from './internal/amp-callback.js';
 import {checkOptionKeys, describeValue, invalidChoice, wrongType} from './internal/errors.js';
 import {type CallbackLogs, readLogValue} from './internal/log-value.js';
+import {readLossScaleState} from './internal/loss-scale-state.js';
 import {
   type PrecisionSwitchEvent,
   PrecisionSwitcher,
@@ -122,12 +123,14 @@ export class PrecisionRule extends PrecisionSwitcher {
       this.applyDecision(at);
     }
     const state = this.lossScaleState;
-    if (state != null) this.skippedBefore = state.skippedSteps;
+    if (state != null) this.skippedBefore = (await readLossScaleState(state)).skippedSteps;
   }
 
   protected override async endBatch(at: StepPosition, logs?: CallbackLogs): Promise<void> {
     const state = this.lossScaleState;
-    if (state != null && state.skippedSteps > this.skippedBefore) this.skippedInPeriod++;
+    if (state != null && (await readLossScaleState(state)).skippedSteps > this.skippedBefore) {
+      this.skippedInPeriod++;
+    }
     this.lastAt = at;
     if (this.every === 'step') await this.decide(at, logs);
   }
@@ -150,7 +153,8 @@ export class PrecisionRule extends PrecisionSwitcher {
       const v = await readLogValue(logs, key);
       if (v !== undefined) values[key] = v;
     }
-    const state = this.lossScaleState;
+    const state =
+      this.lossScaleState == null ? null : await readLossScaleState(this.lossScaleState);
     const samples = this.numerics?.samples;
     const input: PrecisionRuleInput = {
       ...at,

@@ -6,6 +6,7 @@ import {
   type LossScaleState,
   lossScaleStateOf,
   minScaleOf,
+  readLossScaleState,
 } from './loss-scale-state.js';
 
 describe('lossScaleStateOf', () => {
@@ -27,5 +28,33 @@ describe('lossScaleStateOf', () => {
 
   it('defaults minScale to 1 when the optimizer does not say', () => {
     expect(minScaleOf({lossScale: 8, skippedSteps: 0, lastStepSkipped: false})).toBe(1);
+  });
+
+  it('reads through readState() where the optimizer has it, without touching its getters', async () => {
+    const touched: string[] = [];
+    const getter = (name: string, value: unknown) => ({
+      get: () => {
+        touched.push(name);
+        return value;
+      },
+      enumerable: true,
+    });
+    const read = {lossScale: 16, skippedSteps: 2, lastStepSkipped: true};
+    const optimizer = Object.defineProperties(
+      {readState: async () => read},
+      {
+        lossScale: getter('lossScale', 16),
+        skippedSteps: getter('skippedSteps', 2),
+        lastStepSkipped: getter('lastStepSkipped', true),
+      },
+    );
+    expect(isLossScaleState(optimizer)).toBe(true);
+    expect(await readLossScaleState(optimizer as unknown as LossScaleState)).toBe(read);
+    expect(touched).toEqual([]);
+  });
+
+  it('reads an optimizer with getters only through its getters', async () => {
+    const state: LossScaleState = {lossScale: 8, skippedSteps: 1, lastStepSkipped: false};
+    expect(await readLossScaleState(state)).toBe(state);
   });
 });

@@ -4,10 +4,10 @@ import type {LossScaleState as OptimizerState} from '@tfjs-amp/loss-scale';
 /**
  * The part of `LossScaleOptimizer`'s state the callbacks read: the fields of `LossScaleState`,
  * the type `@tfjs-amp/loss-scale` exports (same names, same meanings: `overflowCount` is the
- * consecutive skipped steps, `iterations` every step taken, skipped ones included). The optimizer
- * keeps them as plain JS numbers, updated by each `minimize()` call, so reading them costs no
- * device sync. Found by shape, so a wrapped or re-exported optimizer works; the first three are
- * required, the others are read when present.
+ * consecutive skipped steps, `iterations` every step taken, skipped ones included). Found by
+ * shape, so a wrapped or re-exported optimizer works; the first three are required, the others
+ * are read when present. The callbacks read them through {@link readLossScaleState}, never the
+ * getters directly: in `'device'` mode the getters block on a device read.
  */
 export type LossScaleState = Pick<
   OptimizerState,
@@ -15,11 +15,41 @@ export type LossScaleState = Pick<
 > &
   Partial<Pick<OptimizerState, 'goodSteps' | 'overflowCount' | 'iterations'>>;
 
-/** Whether `optimizer` exposes the {@link LossScaleState} fields. */
+/** An optimizer with `readState()` (LossScaleOptimizer): the whole state without blocking. */
+interface ReadsState {
+  readState(): Promise<LossScaleState>;
+}
+
+function hasReadState(optimizer: object): optimizer is ReadsState {
+  return typeof (optimizer as {readState?: unknown}).readState === 'function';
+}
+
+/**
+ * Whether `optimizer` exposes the {@link LossScaleState} fields. An optimizer with `readState()`
+ * is recognised by the fields' presence, without calling its getters (which would block on a
+ * device read in `'device'` mode); one with getters only, by their values.
+ */
 export function isLossScaleState(optimizer: unknown): optimizer is LossScaleState {
   if (optimizer == null || typeof optimizer !== 'object') return false;
+  if (hasReadState(optimizer) && 'lossScale' in optimizer && 'skippedSteps' in optimizer) {
+    return true;
+  }
   const o = optimizer as Record<string, unknown>;
   return typeof o.lossScale === 'number' && typeof o.skippedSteps === 'number';
+}
+
+/**
+ * The state's numbers now, for one hook: `await state.readState()` where the optimizer has it
+ * (free in `'sync'` mode; in `'device'` mode one asynchronous read when a step ran since the last
+ * one, shared by every callback of the same hook, and none otherwise), else `state` itself, read
+ * through its getters as they are used (an optimizer with getters only, which cost nothing).
+ * `model.fit` awaits the hooks, so no step runs during the read and the numbers are those after
+ * the latest step.
+ */
+export async function readLossScaleState(state: LossScaleState): Promise<LossScaleState> {
+  if (!hasReadState(state)) return state;
+  const read = await state.readState();
+  return read != null && typeof read.lossScale === 'number' ? read : state;
 }
 
 /** The model's optimizer as {@link LossScaleState}, or `null` when it is not a loss-scale optimizer. */
