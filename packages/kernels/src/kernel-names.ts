@@ -39,3 +39,10 @@ export type AmpReluGradInputs = 'dy' | 'y';
  */
 export const AmpBiasGrad = 'AmpBiasGrad';
 export type AmpBiasGrad = typeof AmpBiasGrad;
+
+/**
+ * Attribute with which `fusedMatMul` and `fusedConv2d` (option `roundOutputTo`) ask a fused
+ * kernel (`_FusedMatMul`, `FusedConv2D`) for its result rounded to a format; kernels that do not
+ * know it ignore it, and the op rounds after them.
+ */
+export const ROUND_OUTPUT_ATTR = 'roundOutputTo';

@@ -10,6 +10,9 @@ import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
 import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
+import {ensureRounded, roundOutputOption} from './round-output.js';
+import {ROUND_OUTPUT_ATTR} from '../kernel-names.js';
+import type {FormatName} from '../formats/format-spec.js';
 import {FUSED_MAT_MUL_ACTIVATIONS} from './fused-mat-mul.js';
 
 /** Arguments of {@link fusedConv2d} (NHWC, no dilation: what its gradient supports). */
@@ -24,6 +27,8 @@ export interface FusedConv2dArgs {
   bias?: tf.Tensor1D;
   /** `linear` (default) or `relu`. */
   activation?: 'linear' | 'relu';
+  /** A format to round the result to (default none): as `fusedMatMul`'s. */
+  roundOutputTo?: FormatName;
 }
 
 /**
@@ -46,7 +51,9 @@ export function fusedConv2d({
   pad,
   bias,
   activation = 'linear',
+  roundOutputTo,
 }: FusedConv2dArgs): tf.Tensor4D {
+  const roundTo = roundOutputOption('fusedConv2d', roundOutputTo);
   for (const [name, t, rank] of [
     ['x', x, 4],
     ['filter', filter, 4],
@@ -76,10 +83,16 @@ export function fusedConv2d({
     dilations: [1, 1],
     activation,
     leakyreluAlpha: 0.2,
+    ...(roundTo == null ? {} : {[ROUND_OUTPUT_ATTR]: roundTo}),
   };
-  return tf
-    .engine()
-    .runKernel(FusedConv2D, inputs, attrs as unknown as NamedAttrMap) as tf.Tensor4D;
+  // In a tidy: where the op rounds after the kernel, the kernel's own result goes with it (unless
+  // the gradient tape keeps it).
+  return tf.tidy(() =>
+    ensureRounded(
+      tf.engine().runKernel(FusedConv2D, inputs, attrs as unknown as NamedAttrMap) as tf.Tensor4D,
+      roundTo,
+    ),
+  );
 }
 
 /**

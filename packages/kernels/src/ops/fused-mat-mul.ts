@@ -4,6 +4,9 @@ import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
 import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
+import {ensureRounded, roundOutputOption} from './round-output.js';
+import {ROUND_OUTPUT_ATTR} from '../kernel-names.js';
+import type {FormatName} from '../formats/format-spec.js';
 
 /** Activations {@link fusedMatMul} fuses (forward and backward). */
 export const FUSED_MAT_MUL_ACTIVATIONS: readonly string[] = Object.freeze(['linear', 'relu']);
@@ -18,6 +21,12 @@ export interface FusedMatMulArgs {
   bias?: tf.Tensor1D;
   /** `linear` (default) or `relu`. */
   activation?: 'linear' | 'relu';
+  /**
+   * A format to round the result to (default none): on tfjs-node inside the kernel, so only the
+   * rounded result exists and relu's gradient reads it (as a 16-bit kernel's output); elsewhere
+   * by a rounding after the kernel. The gradient passes the rounding straight through.
+   */
+  roundOutputTo?: FormatName;
 }
 
 /**
@@ -34,7 +43,14 @@ export interface FusedMatMulArgs {
  * @example
  * const y = fusedMatMul({a: x, b: kernel, bias, activation: 'relu'}); // a Dense layer
  */
-export function fusedMatMul({a, b, bias, activation = 'linear'}: FusedMatMulArgs): tf.Tensor2D {
+export function fusedMatMul({
+  a,
+  b,
+  bias,
+  activation = 'linear',
+  roundOutputTo,
+}: FusedMatMulArgs): tf.Tensor2D {
+  const roundTo = roundOutputOption('fusedMatMul', roundOutputTo);
   for (const [name, t, rank] of [
     ['a', a, 2],
     ['b', b, 2],
@@ -63,11 +79,17 @@ export function fusedMatMul({a, b, bias, activation = 'linear'}: FusedMatMulArgs
     const b3 = batched ? tf.reshape(b, [1, ...b.shape]) : b;
     const inputs: Record<string, Tensor> = {a: a3, b: b3};
     if (bias != null) inputs.bias = bias;
-    const attrs = {transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2};
+    const attrs = {
+      transposeA: false,
+      transposeB: false,
+      activation,
+      leakyreluAlpha: 0.2,
+      ...(roundTo == null ? {} : {[ROUND_OUTPUT_ATTR]: roundTo}),
+    };
     const y = tf
       .engine()
       .runKernel(_FusedMatMul, inputs, attrs as unknown as NamedAttrMap) as tf.Tensor2D;
-    return batched ? tf.reshape(y, [a.shape[0], b.shape[1]]) : y;
+    return ensureRounded(batched ? tf.reshape(y, [a.shape[0], b.shape[1]]) : y, roundTo);
   });
 }
 

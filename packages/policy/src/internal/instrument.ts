@@ -93,10 +93,12 @@ export function patchCall(
       const restoreReads = plan.roundWeights ? roundWeightReads(rounded, format) : null;
       // An emulated Dense or Conv2D on tfjs-node runs the same fused kernel as a native one, on
       // its rounded inputs and weights in float32: the same values as the layer's own call, with a
-      // gradient that computes only what the tape needs and relu's as one TF op.
+      // gradient that computes only what the tape needs and relu's as one TF op. The kernel rounds
+      // its own result when the layer's output is rounded anyway, so no float32 copy of the
+      // output is kept beside the rounded one (relu's gradient reads the rounded output).
       const emulatedCall =
         shortcut == null && format !== 'float32' && tf.getBackend() === 'tensorflow'
-          ? fusedCall(layer)
+          ? fusedCall(layer, plan.roundOutputs ? format : undefined)
           : null;
       const swapped = shortcut?.activationAfter != null;
       const owner = layer as unknown as {activation: unknown};

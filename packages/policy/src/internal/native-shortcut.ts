@@ -101,13 +101,23 @@ export function denseMacs(layer: Layer, input: tf.Tensor | null | undefined): nu
 /**
  * A Dense or Conv2D layer's call as one fused kernel from @tfjs-amp/kernels (product, bias, relu)
  * whose registered gradient computes only what the tape needs, relu's as one op on tfjs-node; the
- * same values as the layer's own call. Null for other layers; the function returns null for
+ * same values as the layer's own call. With `roundOutputTo`, the kernel rounds its result when it
+ * is the layer's output (relu or linear), so an emulated layer holds one rounded output instead of
+ * a float32 one beside its rounded copy; relu's gradient then reads the rounded output, as a
+ * 16-bit kernel's does. Null for other layers; the function returns null for
  * inputs it does not take (the layer's own call runs then).
  */
-export function fusedCall(layer: Layer): ((x: tf.Tensor) => tf.Tensor | null) | null {
+export function fusedCall(
+  layer: Layer,
+  roundOutputTo?: FormatName,
+): ((x: tf.Tensor) => tf.Tensor | null) | null {
   const activation = (layer as unknown as {activation?: Activation | null}).activation ?? null;
-  if (layer.getClassName() === 'Dense') return (x) => denseCall(layer, x, activation);
-  if (layer.getClassName() === 'Conv2D') return (x) => conv2dCall(layer, x, activation);
+  if (layer.getClassName() === 'Dense') {
+    return (x) => denseCall(layer, x, activation, roundOutputTo);
+  }
+  if (layer.getClassName() === 'Conv2D') {
+    return (x) => conv2dCall(layer, x, activation, roundOutputTo);
+  }
   return null;
 }
 
@@ -118,15 +128,21 @@ export function fusedCall(layer: Layer): ((x: tf.Tensor) => tf.Tensor | null) | 
  * data. Relu is fused; another activation is applied after. Null for inputs of rank other than 2
  * (the layer's own call reshapes those).
  */
-function denseCall(layer: Layer, x: tf.Tensor, activation: Activation | null): tf.Tensor | null {
+function denseCall(
+  layer: Layer,
+  x: tf.Tensor,
+  activation: Activation | null,
+  roundOutputTo?: FormatName,
+): tf.Tensor | null {
   if (x.rank !== 2 || x.dtype !== 'float32') return null;
   const dense = layer as unknown as {kernel: LayerVariable; bias: LayerVariable | null};
-  return withActivation(activation, (fused) =>
+  return withActivation(activation, (fused, last) =>
     fusedMatMul({
       a: x as tf.Tensor2D,
       b: dense.kernel.read() as tf.Tensor2D,
       bias: dense.bias?.read() as tf.Tensor1D | undefined,
       activation: fused,
+      roundOutputTo: last ? roundOutputTo : undefined,
     }),
   );
 }
@@ -135,7 +151,12 @@ function denseCall(layer: Layer, x: tf.Tensor, activation: Activation | null): t
  * A Conv2D layer's call, `activation(conv2d(x, kernel) + bias)`, through `fusedConv2d` from
  * @tfjs-amp/kernels, for the channels-last, undilated case (null otherwise: the layer's own call).
  */
-function conv2dCall(layer: Layer, x: tf.Tensor, activation: Activation | null): tf.Tensor | null {
+function conv2dCall(
+  layer: Layer,
+  x: tf.Tensor,
+  activation: Activation | null,
+  roundOutputTo?: FormatName,
+): tf.Tensor | null {
   const conv = layer as unknown as {
     kernel: LayerVariable;
     bias: LayerVariable | null;
@@ -154,7 +175,7 @@ function conv2dCall(layer: Layer, x: tf.Tensor, activation: Activation | null): 
   ) {
     return null;
   }
-  return withActivation(activation, (fused) =>
+  return withActivation(activation, (fused, last) =>
     fusedConv2d({
       x: x as tf.Tensor4D,
       filter: conv.kernel.read() as tf.Tensor4D,
@@ -162,21 +183,23 @@ function conv2dCall(layer: Layer, x: tf.Tensor, activation: Activation | null): 
       pad: conv.padding as 'same' | 'valid',
       bias: conv.bias?.read() as tf.Tensor1D | undefined,
       activation: fused,
+      roundOutputTo: last ? roundOutputTo : undefined,
     }),
   );
 }
 
 /**
  * `run` with relu fused when the layer's activation is relu (linear otherwise), then the layer's
- * activation when the fused kernel could not take it.
+ * activation when the fused kernel could not take it. `run` is told whether its result is the
+ * layer's output (no activation follows).
  */
 function withActivation(
   activation: Activation | null,
-  run: (fused: 'linear' | 'relu') => tf.Tensor,
+  run: (fused: 'linear' | 'relu', last: boolean) => tf.Tensor,
 ): tf.Tensor {
   const name = activation?.getClassName() ?? 'linear';
   const fused = name === 'relu' ? 'relu' : 'linear';
-  const y = run(fused);
+  const y = run(fused, name === fused || activation == null);
   return name === fused || activation == null ? y : activation.apply(y);
 }
 

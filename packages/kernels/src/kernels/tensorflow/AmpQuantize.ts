@@ -1,5 +1,6 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
-import type {FormatSpec} from '../../formats/format-spec.js';
+import type {FormatName, FormatSpec} from '../../formats/format-spec.js';
+import {getFormat} from '../../formats/index.js';
 import {AmpQuantize, type AmpQuantizeAttrs} from '../../kernel-names.js';
 import {
   HandleScope,
@@ -63,6 +64,20 @@ export const ampQuantize: KernelFunc = (args) => {
   }
   return roundWithCasts(node, x, spec, saturate === true);
 };
+
+/**
+ * `x` rounded to `format` (nearest even, not saturated) as a new float32 tensor, by the casts
+ * {@link ampQuantize} uses, marked as holding only the format's values; null where the device
+ * lacks the casts (or the format has no TF dtype). For kernels that round their own output.
+ */
+export function roundedCopy(
+  node: NodeBackend,
+  x: TensorInfo,
+  format: FormatName,
+): TensorInfo | null {
+  if (TF_DTYPES[format] == null || !isNativeCastSupported(node, format)) return null;
+  return roundWithCasts(node, x, getFormat(format), false);
+}
 
 function roundWithCasts(
   node: NodeBackend,

@@ -10,6 +10,7 @@ import {
   tensorflowConvKernel,
   type TensorflowConvSpec,
 } from '../shared/tensorflow-conv.js';
+import {withRoundedOutput} from '../shared/round-output.js';
 
 const spec: TensorflowConvSpec = {
   kernelName: FusedConv2D,
@@ -40,6 +41,6 @@ const spec: TensorflowConvSpec = {
  * device (else in float32 on the format's values, as tfjs-node's own kernel composes them) (TF's `_FusedConv2D` takes a list-of-strings attribute the
  * binding cannot pass). Outside a compute-format context: tfjs-node's kernel.
  */
-export const fusedConv2D: KernelFunc = tensorflowConvKernel(spec);
+export const fusedConv2D: KernelFunc = withRoundedOutput(tensorflowConvKernel(spec));
 
 export const fusedConv2DConfig: KernelConfig = tensorflowConvConfig(spec, fusedConv2D);

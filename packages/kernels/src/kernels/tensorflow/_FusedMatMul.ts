@@ -9,6 +9,7 @@ import {HandleScope} from '../../native/binding.js';
 import {epilogue, runHalfOp} from '../../native/native-op.js';
 import {type OverrideArgs, productMacs, runOverride} from '../../native/overrides.js';
 import {isElementwiseOpSupported} from '../../native/probe.js';
+import {withRoundedOutput} from '../shared/round-output.js';
 
 const backendName = 'tensorflow';
 
@@ -20,7 +21,7 @@ const backendName = 'tensorflow';
  * tfjs-node's own kernel (which composes BatchMatMul, Add and the activation). Its gradients are
  * tfjs's own closure, whose BatchMatMul calls follow the format through the backward marks.
  */
-export const fusedMatMul: KernelFunc = (args) => {
+export const fusedMatMul: KernelFunc = withRoundedOutput((args) => {
   const {a, b, bias, preluActivationWeights} = args.inputs as {
     a: TensorInfo;
     b: TensorInfo;
@@ -62,7 +63,7 @@ export const fusedMatMul: KernelFunc = (args) => {
       }
     },
   });
-};
+});
 
 export const fusedMatMulConfig: KernelConfig = {
   kernelName: _FusedMatMul,
