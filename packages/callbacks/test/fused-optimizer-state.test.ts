@@ -36,6 +36,29 @@ function expectAllBitsEqual(actual: Float32Array[], expected: Float32Array[], wh
 }
 
 /**
+ * Two separate runs agree to accumulation order: oneDNN's CPU kernels may sum in an order that
+ * depends on where their operands lie in memory, so two runs of the same steps can differ in the
+ * last bit (seen: 1 ulp in one Adam moment, about half the time). A step that was not undone, or
+ * undone wrongly, moves values by about the learning rate (1e-2), far beyond 2^-20 of a tensor's
+ * largest magnitude, which is the bound per element.
+ */
+function expectAllRunsAgree(actual: Float32Array[], expected: Float32Array[], what: string): void {
+  expect(actual.length, `${what}: count`).toBe(expected.length);
+  for (const [i, want] of expected.entries()) {
+    const got = actual[i]!;
+    expect(got.length, `${what} ${i}: length`).toBe(want.length);
+    const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const bad = Array.from(want.keys()).filter(
+      (j) => !(Math.abs(got[j]! - want[j]!) <= 2 ** -20 * scale) || Number.isNaN(got[j]!),
+    );
+    expect(
+      bad.map((j) => `[${j}] ${got[j]} vs ${want[j]}`),
+      `${what} ${i}: elements beyond 2^-20 of the largest`,
+    ).toEqual([]);
+  }
+}
+
+/**
  * A batch of `rows` rows starting at row `seed`. Its tensors are used once at once: tfjs-node makes
  * a tensor's native handle at its first use, which a leak check would count.
  */
@@ -95,13 +118,13 @@ describeBackends(['tensorflow'], () => {
         });
         expectAllBitsEqual(await optimizerValues(model.optimizer), before, 'optimizer weight');
         expectAllBitsEqual(modelValues(model), weightsBefore, 'model weight');
-        // The next steps: bit-identical to a run that never took the undone step.
+        // The next steps: those of a run that never took the undone step (to accumulation order).
         for (const b of [b0, b1]) {
           await train(model, b);
           await train(reference, b);
         }
-        expectAllBitsEqual(modelValues(model), modelValues(reference), 'model weight after');
-        expectAllBitsEqual(
+        expectAllRunsAgree(modelValues(model), modelValues(reference), 'model weight after');
+        expectAllRunsAgree(
           await optimizerValues(model.optimizer),
           await optimizerValues(reference.optimizer),
           'optimizer weight after',
@@ -124,8 +147,8 @@ describeBackends(['tensorflow'], () => {
       expect(model.optimizer.iterations).toBe(0);
       await train(model, b0);
       await train(reference, b0);
-      expectAllBitsEqual(modelValues(model), modelValues(reference), 'model weight');
-      expectAllBitsEqual(
+      expectAllRunsAgree(modelValues(model), modelValues(reference), 'model weight');
+      expectAllRunsAgree(
         await optimizerValues(model.optimizer),
         await optimizerValues(reference.optimizer),
         'optimizer weight',
@@ -160,7 +183,7 @@ describeBackends(['tensorflow'], () => {
   });
 
   describe('precisionFallback on a batch with non-finite data (fused Adam)', () => {
-    it('undoes the step: no NaN in the fused slots, and the run matches one that skipped the batch bit for bit', async () => {
+    it('undoes the step: no NaN in the fused slots, and the run matches one that skipped the batch', async () => {
       // 12 rows, batch 4, no shuffle: row 5 (a NaN feature) is in batch 1 of every epoch, so
       // steps 1, 4 and 7 have a NaN loss. The reference run trains on batches 0 and 2 only.
       const make = (): tf.Sequential => {
@@ -202,8 +225,8 @@ describeBackends(['tensorflow'], () => {
       ]);
       const slots = await optimizerValues(model.optimizer);
       expect(slots.every((v) => v.every(Number.isFinite))).toBe(true);
-      expectAllBitsEqual(slots, await optimizerValues(reference.optimizer), 'optimizer weight');
-      expectAllBitsEqual(modelValues(model), modelValues(reference), 'model weight');
+      expectAllRunsAgree(slots, await optimizerValues(reference.optimizer), 'optimizer weight');
+      expectAllRunsAgree(modelValues(model), modelValues(reference), 'model weight');
       tf.dispose([rx, ry, warm.x, warm.y]);
       for (const m of [model, reference]) {
         removePolicy(m);
