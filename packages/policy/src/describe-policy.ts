@@ -36,17 +36,38 @@ export interface PolicyRow {
   readonly executionDetail: string;
 }
 
+/** Options of {@link describePolicy}. */
+export interface DescribePolicyOptions {
+  /**
+   * The rows a call feeds a Dense layer (the batch size, for `[batch, features]` inputs): its
+   * execution is then the one for products of that size (on tfjs-node a small product may run
+   * natively where the format is emulated in general). Default: the answer for products in
+   * general, with the largest batch that runs natively in `executionDetail`.
+   */
+  readonly batchSize?: number;
+}
+
 /**
  * One row per computing layer of `model` (layers of nested models included, input layers and
  * the containers themselves left out), in the model's layer order: what each layer rounds to and
  * why. A model with no policy applied is described as plain float32.
- * @throws TypeError when `model` is not a tfjs layer.
+ * @throws TypeError when `model` is not a tfjs layer, or `batchSize` is not a positive integer.
  * @example
  * console.table(describePolicy(model));
+ * describePolicy(model, {batchSize: 64}); // as the layers run at batch 64
  */
-export function describePolicy(model: Layer): PolicyRow[] {
+export function describePolicy(model: Layer, options: DescribePolicyOptions = {}): PolicyRow[] {
   if (!isLayer(model)) {
     throw wrongType('describePolicy', 'model', 'a tfjs LayersModel or Layer', describeValue(model));
+  }
+  const batchSize = options?.batchSize;
+  if (batchSize != null && !(Number.isInteger(batchSize) && batchSize > 0)) {
+    throw wrongType(
+      'describePolicy',
+      'options.batchSize',
+      'a positive integer',
+      describeValue(batchSize),
+    );
   }
   const rows: PolicyRow[] = [];
   for (const step of walkLayers(model)) {
@@ -54,7 +75,7 @@ export function describePolicy(model: Layer): PolicyRow[] {
     const layer = step.layer;
     const plan = LAYER_RECORDS.get(layer)?.plan;
     const computeFormat = plan?.computeFormat ?? 'float32';
-    const {execution, detail} = describeExecution(layer, computeFormat);
+    const {execution, detail} = describeExecution(layer, computeFormat, batchSize);
     rows.push(
       Object.freeze({
         path: step.path,
@@ -76,13 +97,17 @@ export function describePolicy(model: Layer): PolicyRow[] {
  * A layer's execution for products in general; for a Dense layer the dispatch would run natively
  * when its product is small, the detail also says up to how many rows a call runs natively.
  */
-function describeExecution(layer: Layer, computeFormat: FormatName): LayerExecution {
-  const general = layerExecution(layer, computeFormat);
+function describeExecution(
+  layer: Layer,
+  computeFormat: FormatName,
+  batchSize: number | undefined,
+): LayerExecution {
   const kernel = (layer as unknown as {kernel?: {shape: number[]} | null}).kernel;
-  if (general.execution !== 'emulated' || layer.getClassName() !== 'Dense' || kernel == null) {
-    return general;
-  }
-  const perRow = kernel.shape[0]! * kernel.shape[1]!;
+  const dense = layer.getClassName() === 'Dense' && kernel != null && kernel.shape.length === 2;
+  const perRow = dense ? kernel.shape[0]! * kernel.shape[1]! : 0;
+  if (dense && batchSize != null) return layerExecution(layer, computeFormat, batchSize * perRow);
+  const general = layerExecution(layer, computeFormat);
+  if (general.execution !== 'emulated' || !dense) return general;
   const rows = Math.floor(SMALL_PRODUCT_MACS / perRow);
   if (rows < 1 || layerExecution(layer, computeFormat, rows * perRow).execution !== 'native') {
     return general;

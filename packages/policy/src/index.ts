@@ -23,7 +23,7 @@ export type {KeepFloat32Match, LayerFacts} from './keep-float32.js';
 export {describePolicy} from './describe-policy.js';
 export {recommendedPolicy} from './recommended-policy.js';
 export type {PolicyRecommendation} from './recommended-policy.js';
-export type {PolicyExecution, PolicyRow} from './describe-policy.js';
+export type {DescribePolicyOptions, PolicyExecution, PolicyRow} from './describe-policy.js';
 
 // Saving and loading
 export {

@@ -104,6 +104,17 @@ describeBackends(['tensorflow'], () => {
       `natively for calls of up to ${SMALL_PRODUCT_MACS / 8192} rows`,
     );
     expect(rows[0]!.executionDetail).toContain('natively for calls of up to 16 rows');
+    // At a given batch size, the execution of that size: the small layer native at batch 32, the
+    // large one native only up to 16 rows.
+    expect(describePolicy(model, {batchSize: 32}).map((r) => r.execution)).toEqual([
+      'emulated',
+      'native',
+    ]);
+    expect(describePolicy(model, {batchSize: 16}).map((r) => r.execution)).toEqual([
+      'native',
+      'native',
+    ]);
+    expect(() => describePolicy(model, {batchSize: 0})).toThrow(/batchSize.*positive integer/);
     tf.dispose([x, y]);
     model.dispose();
   });

@@ -54,6 +54,8 @@ export class VariantTrainer {
   /** Loss scale after the latest recorded step (what the next step would use). */
   scaleAfterLastStep: number | null = null;
   private unsubscribe: (() => void) | null = null;
+  /** The batch size of the last `trainChunk` (what `execution()` describes). */
+  private batchSize: number | null = null;
 
   private constructor(
     variant: RunVariant,
@@ -123,6 +125,7 @@ export class VariantTrainer {
     batchSize: number,
     onStep?: (event: StepEvent) => void,
   ): Promise<void> {
+    this.batchSize = batchSize;
     let begin = 0;
     await this.model.fit(x, y, {
       batchSize,
@@ -185,10 +188,11 @@ export class VariantTrainer {
     return {accuracy: correct / n, loss: lossSum / n, predictions};
   }
 
-  /** How the model's layers compute, from `describePolicy`. */
+  /** How the model's layers compute at the batch size it trained with, from `describePolicy`. */
   execution(): ExecutionSummary {
     const layers: Record<string, number> = {};
-    for (const row of describePolicy(this.model)) {
+    const batch = this.batchSize == null ? {} : {batchSize: this.batchSize};
+    for (const row of describePolicy(this.model, batch)) {
       layers[row.execution] = (layers[row.execution] ?? 0) + 1;
     }
     const kinds = Object.keys(layers).filter((k) => k !== 'none');
