@@ -8,7 +8,7 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import {fuseOptimizer} from '@tfjs-amp/optimizers';
 // One machine line for every package's tables (owned by the same team; not a copy).
 import {quantile} from '@tfjs-amp/kernels/shared';
-import {machineLine} from '@tfjs-amp/test-utils';
+import {NativeOpSpy, machineLine} from '@tfjs-amp/test-utils';
 
 const WORKLOADS: Readonly<Record<string, readonly number[][]>> = {
   'W1 MLP 784-1024-1024-10': [[784, 1024], [1024], [1024, 1024], [1024], [1024, 10], [10]],
@@ -37,26 +37,13 @@ function median(values: readonly number[]): number {
 }
 
 function opCount(step: () => void): number {
-  const backend = tf.backend() as unknown as {binding: Record<string, unknown>};
-  const real = backend.binding;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.getOwnPropertyNames(real)) {
-    const v = real[key];
-    copy[key] = typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(real) : v;
-  }
-  let ops = 0;
-  const execute = real.executeOp as (...a: unknown[]) => unknown;
-  copy.executeOp = (...args: unknown[]) => {
-    ops++;
-    return execute.apply(real, args);
-  };
-  backend.binding = copy;
+  const spy = new NativeOpSpy();
   try {
     step();
   } finally {
-    backend.binding = real;
+    spy.restore();
   }
-  return ops;
+  return spy.records.length;
 }
 
 async function main(): Promise<void> {

@@ -3,33 +3,17 @@
 // gradient for the model's input data.
 import * as tf from '@tensorflow/tfjs';
 import {type NativeDispatch, quantize, setNativeDispatch} from '@tfjs-amp/kernels';
-import {describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
+import {NativeOpSpy, describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
 import {afterAll, beforeAll, expect, it} from 'vitest';
 import {applyPolicy} from '../src/index.js';
 
-interface Binding {
-  executeOp(op: string, attrs: unknown[], ids: number[], n: number): unknown;
-}
-
 /** The ops tfjs-node executes while `body` runs, in order. */
 function opsOf<T>(body: () => T): [T, string[]] {
-  const backend = tf.backend() as unknown as {binding: Binding & Record<string, unknown>};
-  const real = backend.binding;
-  const ops: string[] = [];
-  const spy: Record<string, unknown> = {};
-  for (const key of Object.getOwnPropertyNames(real)) {
-    const value = real[key];
-    spy[key] = typeof value === 'function' ? (value as () => unknown).bind(real) : value;
-  }
-  spy.executeOp = (op: string, attrs: unknown[], ids: number[], n: number) => {
-    ops.push(op);
-    return real.executeOp(op, attrs, ids, n);
-  };
-  backend.binding = spy as Binding & Record<string, unknown>;
+  const spy = new NativeOpSpy();
   try {
-    return [body(), ops];
+    return [body(), spy.ops];
   } finally {
-    backend.binding = real;
+    spy.restore();
   }
 }
 

@@ -2,35 +2,20 @@
 // cache (16-bit handles kept beside live float32 tensors) does not grow over many steps.
 import * as tf from '@tensorflow/tfjs';
 import {type NativeDispatch, nativeMemory, setNativeDispatch} from '@tfjs-amp/kernels';
-import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
+import {NativeOpSpy, describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {applyPolicy, describePolicy} from '../src/index.js';
 
-interface Binding {
-  executeOp(op: string, attrs: unknown[], ids: number[], n: number): unknown;
-  getNumOfTFTensors?: () => number;
-}
-
 /** Counts the ops tfjs-node executes while `body` runs, by name. */
 async function countOps(body: () => Promise<unknown>): Promise<Map<string, number>> {
-  const backend = tf.backend() as unknown as {binding: Binding & Record<string, unknown>};
-  const real = backend.binding;
-  const counts = new Map<string, number>();
-  const spy: Record<string, unknown> = {};
-  for (const key of Object.getOwnPropertyNames(real)) {
-    const value = real[key];
-    spy[key] = typeof value === 'function' ? (value as () => unknown).bind(real) : value;
-  }
-  spy.executeOp = (op: string, attrs: unknown[], ids: number[], n: number) => {
-    counts.set(op, (counts.get(op) ?? 0) + 1);
-    return real.executeOp(op, attrs, ids, n);
-  };
-  backend.binding = spy as Binding & Record<string, unknown>;
+  const spy = new NativeOpSpy();
   try {
     await body();
   } finally {
-    backend.binding = real;
+    spy.restore();
   }
+  const counts = new Map<string, number>();
+  for (const op of spy.ops) counts.set(op, (counts.get(op) ?? 0) + 1);
   return counts;
 }
 

@@ -1,7 +1,7 @@
 // On tfjs-node's `tensorflow` backend a policy's layers run their matrix work in the compute
 // format inside libtensorflow (native kernels from @tfjs-amp/kernels), forward and backward.
 import * as tf from '@tensorflow/tfjs';
-import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
+import {NativeOpSpy, describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {type NativeDispatch, setNativeDispatch} from '@tfjs-amp/kernels';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {applyPolicy, describePolicy, removePolicy} from '../src/index.js';
@@ -11,42 +11,15 @@ import {values} from './support.js';
 const TF_HALF = 19;
 const TF_BFLOAT16 = 14;
 
-interface Binding {
-  executeOp(
-    op: string,
-    attrs: Array<{name: string; value: unknown}>,
-    ids: number[],
-    n: number,
-  ): unknown;
-}
-
 /** Records every op tfjs-node executes (name and `T` attribute) while `body` runs. */
 function recordOps(body: () => void): Array<{op: string; dtype: unknown}> {
-  // The native binding object is frozen: swap in a copy whose executeOp records, then restore.
-  const backend = tf.backend() as unknown as {binding: Binding & Record<string, unknown>};
-  const real = backend.binding;
-  const calls: Array<{op: string; dtype: unknown}> = [];
-  const spy: Record<string, unknown> = {};
-  for (const key of Object.getOwnPropertyNames(real)) {
-    const value = real[key];
-    spy[key] = typeof value === 'function' ? (value as () => unknown).bind(real) : value;
-  }
-  spy.executeOp = (
-    op: string,
-    attrs: Array<{name: string; value: unknown}>,
-    ids: number[],
-    n: number,
-  ) => {
-    calls.push({op, dtype: attrs.find((a) => a.name === 'T')?.value});
-    return real.executeOp(op, attrs, ids, n);
-  };
-  backend.binding = spy as Binding & Record<string, unknown>;
+  const spy = new NativeOpSpy();
   try {
     body();
   } finally {
-    backend.binding = real;
+    spy.restore();
   }
-  return calls;
+  return spy.records.map(({op, dtype}) => ({op, dtype}));
 }
 
 function mlp(): tf.Sequential {

@@ -9,49 +9,25 @@ import {
   nativeKernelReport,
   setNativeDispatch,
 } from '@tfjs-amp/kernels';
-import {describeBackends} from '@tfjs-amp/test-utils';
+import {NativeOpSpy, describeBackends} from '@tfjs-amp/test-utils';
 import {afterAll, beforeAll, expect, it} from 'vitest';
 import {applyPolicy, describePolicy} from '../src/index.js';
 
-interface Binding {
-  executeOp(
-    op: string,
-    attrs: Array<{name: string; value: unknown}>,
-    ids: number[],
-    n: number,
-  ): Array<{shape: number[]}>;
-}
-
-/** The (op, T, output shape) of every op tfjs-node runs while `body` runs. */
+/** The (op, T or DstT, output shape) of every op tfjs-node runs while `body` runs. */
 async function opsOf(
   body: () => Promise<unknown>,
 ): Promise<Array<{op: string; t: unknown; shape: string}>> {
-  const backend = tf.backend() as unknown as {binding: Binding & Record<string, unknown>};
-  const real = backend.binding;
-  const ops: Array<{op: string; t: unknown; shape: string}> = [];
-  const spy: Record<string, unknown> = {};
-  for (const key of Object.getOwnPropertyNames(real)) {
-    const value = real[key];
-    spy[key] = typeof value === 'function' ? (value as () => unknown).bind(real) : value;
-  }
-  spy.executeOp = (
-    op: string,
-    attrs: Array<{name: string; value: unknown}>,
-    ids: number[],
-    n: number,
-  ) => {
-    const out = real.executeOp(op, attrs, ids, n);
-    const t = attrs.find((a) => a.name === 'T' || a.name === 'DstT')?.value;
-    ops.push({op, t, shape: String(out[0]?.shape)});
-    return out;
-  };
-  backend.binding = spy as Binding & Record<string, unknown>;
+  const spy = new NativeOpSpy();
   try {
     await body();
   } finally {
-    backend.binding = real;
+    spy.restore();
   }
-  return ops;
+  return spy.records.map((r) => ({
+    op: r.op,
+    t: r.attrs.T ?? r.attrs.DstT,
+    shape: String(r.shapes[0]),
+  }));
 }
 
 describeBackends(['tensorflow'], () => {

@@ -4,6 +4,7 @@ import {describe, expect, it} from 'vitest';
 import * as api from './index.js';
 
 const EXPORTS = [
+  'NativeOpSpy',
   'README_SKIP_MARKER',
   'TFJS_NODE_HOW_TO_INCLUDE',
   'announceSkip',

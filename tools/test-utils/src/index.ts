@@ -28,6 +28,8 @@ export type {
   TimeStats,
 } from './compare-runs.js';
 export {expectNoLeaks, tensorCounts} from './leaks.js';
+export {NativeOpSpy} from './native-ops.js';
+export type {NativeOp} from './native-ops.js';
 export {
   describeReadmeSamples,
   README_SKIP_MARKER,

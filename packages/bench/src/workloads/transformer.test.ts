@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {type NativeDispatch, setNativeDispatch} from '@tfjs-amp/kernels';
 import {applyPolicy, describePolicy} from '@tfjs-amp/policy';
-import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
+import {NativeOpSpy, describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {afterAll, beforeAll, expect, it} from 'vitest';
 import {BroadcastLayerNormalization} from './broadcast-layer-normalization.js';
 import {MAJORITY_LENGTH, MAJORITY_VOCABULARY, majorityToken} from './majority-token.js';
@@ -183,38 +183,13 @@ describeBackends(['tensorflow'], () => {
     const step = () =>
       optimizer.minimize(() => tf.sum(model.apply(x, {training: true}) as tf.Tensor) as tf.Scalar);
     step(); // native handles for inputs and variables come on first use
-    // The native binding object is frozen: swap in a copy whose executeOp records, then restore.
-    type Binding = Record<string, unknown> & {
-      executeOp(
-        op: string,
-        attrs: Array<{name: string; value: unknown}>,
-        ids: number[],
-        n: number,
-      ): unknown;
-    };
-    const backend = tf.backend() as unknown as {binding: Binding};
-    const real = backend.binding;
-    const products: unknown[] = [];
-    const spy: Record<string, unknown> = {};
-    for (const key of Object.getOwnPropertyNames(real)) {
-      const value = real[key];
-      spy[key] = typeof value === 'function' ? (value as () => unknown).bind(real) : value;
-    }
-    spy.executeOp = (
-      op: string,
-      attrs: Array<{name: string; value: unknown}>,
-      ids: number[],
-      n: number,
-    ) => {
-      if (op.startsWith('BatchMatMul')) products.push(attrs.find((a) => a.name === 'T')?.value);
-      return real.executeOp(op, attrs, ids, n);
-    };
-    backend.binding = spy as Binding;
+    const spy = new NativeOpSpy();
     try {
       await expectNoLeaks(() => step());
     } finally {
-      backend.binding = real;
+      spy.restore();
     }
+    const products = spy.records.filter((r) => r.op.startsWith('BatchMatMul')).map((r) => r.dtype);
     // Forward: four projections and two attention products; backward: two per product whose
     // operands need gradients (the input of the first projections does not).
     expect(products.length).toBeGreaterThanOrEqual(12);

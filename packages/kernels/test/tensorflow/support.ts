@@ -2,6 +2,7 @@
 // deterministic inputs, float64 oracles for matmul and the convolution family, and a tolerance
 // that comes from the accumulation order only.
 import * as tf from '@tensorflow/tfjs';
+import {NativeOpSpy} from '@tfjs-amp/test-utils';
 import {expect} from 'vitest';
 import type {FormatName} from '../../src/formats/format-spec.js';
 import {getFormat} from '../../src/formats/index.js';
@@ -10,15 +11,7 @@ import {TF_DTYPES, asNodeBackend} from '../../src/native/binding.js';
 import type {NativeOpName} from '../../src/native/probe.js';
 import {roundArray} from '../../src/rounding/round-array.js';
 
-type Binding = Record<string, unknown> & {
-  executeOp(
-    op: string,
-    attrs: Array<{name: string; value: unknown}>,
-    ids: number[],
-    n: number,
-  ): unknown;
-};
-type Backend = {binding: Binding; getInputTensorIds(t: tf.Tensor[]): number[]};
+type Backend = {getInputTensorIds(t: tf.Tensor[]): number[]};
 
 /** One native op run: TF op name and the value of its `T` attribute (a TF_DataType), if any. */
 export interface OpCall {
@@ -27,35 +20,13 @@ export interface OpCall {
 }
 
 /**
- * Records every op tfjs-node runs. The addon's methods are read-only, so the backend's `binding`
- * property is swapped for a plain object with the same members (bound) and a recording
- * `executeOp`; `restore()` puts the addon back.
+ * Records every op tfjs-node runs (test-utils' NativeOpSpy), seen as op name and `T` attribute,
+ * with the 16-bit views these suites ask about. `restore()` puts the addon back.
  */
-export class OpSpy {
-  readonly calls: OpCall[] = [];
-  private readonly original: Binding;
-
-  constructor() {
-    const backend = tf.backend() as unknown as Backend;
-    this.original = backend.binding;
-    const real = this.original;
-    const copy: Record<string, unknown> = {};
-    for (const key of Object.getOwnPropertyNames(real)) {
-      const value = real[key];
-      copy[key] =
-        typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(real) : value;
-    }
-    copy.executeOp = (
-      op: string,
-      attrs: Array<{name: string; value: unknown}>,
-      ids: number[],
-      n: number,
-    ) => {
-      const t = attrs.find((a) => a.name === 'T');
-      this.calls.push({op, dtype: typeof t?.value === 'number' ? t.value : undefined});
-      return real.executeOp(op, attrs, ids, n);
-    };
-    backend.binding = copy as Binding;
+export class OpSpy extends NativeOpSpy {
+  /** Every op, in order: name and `T` attribute. */
+  get calls(): OpCall[] {
+    return this.records.map(({op, dtype}) => ({op, dtype}));
   }
 
   /**
@@ -64,7 +35,7 @@ export class OpSpy {
    */
   nativeOps(format: FormatName): string[] {
     const dtype = TF_DTYPES[format];
-    return this.calls
+    return this.records
       .filter((c) => c.op !== 'Cast' && c.op !== 'Reshape' && c.dtype === dtype)
       .map((c) => c.op);
   }
@@ -72,14 +43,6 @@ export class OpSpy {
   /** Every non-Cast op whose `T` was a 16-bit float (float16 or bfloat16). */
   halfOps(): string[] {
     return [...this.nativeOps('float16'), ...this.nativeOps('bfloat16')];
-  }
-
-  reset(): void {
-    this.calls.length = 0;
-  }
-
-  restore(): void {
-    (tf.backend() as unknown as Backend).binding = this.original;
   }
 }
 

@@ -1,9 +1,9 @@
 // fuseOptimizer in model.fit, fitDataset, trainOnBatch and model.save / loadLayersModel on tfjs-node.
 import * as tf from '@tensorflow/tfjs';
-import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
+import {NativeOpSpy, describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {describe, expect, it} from 'vitest';
 import {fuseOptimizer} from '../../src/index.js';
-import {BindingSpy, lcg} from './support.js';
+import {lcg} from './support.js';
 
 const FIT = {epochs: 2, batchSize: 16, shuffle: false, verbose: 0} as const;
 
@@ -68,7 +68,7 @@ describe('fuseOptimizer with model.fit on tfjs-node', () => {
         const ref = (a.history.loss as number[])[i]!;
         expect(Math.abs(l - ref)).toBeLessThanOrEqual(1e-4 * ref);
       });
-      const spy = new BindingSpy();
+      const spy = new NativeOpSpy();
       try {
         await fusedModel.trainOnBatch(x, y);
         const fusedOps = spy.ops.filter(

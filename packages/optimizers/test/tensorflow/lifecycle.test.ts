@@ -1,10 +1,10 @@
 // The fused path on tfjs-node: TF ops per step, native handles, re-syncing variables changed
 // elsewhere, weights, dispose, and clear errors.
 import * as tf from '@tensorflow/tfjs';
-import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
+import {NativeOpSpy, describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {FUSED_RULES, fuseOptimizer} from '../../src/index.js';
-import {BindingSpy, lcg, makeVariables, materialize} from './support.js';
+import {lcg, makeVariables, materialize} from './support.js';
 
 const SHAPES = [[20, 30], [30], [30, 4], [4]];
 
@@ -24,9 +24,9 @@ function step(opt: tf.Optimizer, vars: tf.Variable[], seed: number): void {
 
 describe('FusedOptimizer on tfjs-node', () => {
   describeBackends(['tensorflow'], () => {
-    let spy: BindingSpy;
+    let spy: NativeOpSpy;
     beforeAll(() => {
-      spy = new BindingSpy();
+      spy = new NativeOpSpy();
     });
     afterAll(() => spy.restore());
 
