@@ -4,6 +4,7 @@ import type {FormatName} from '../formats/format-spec.js';
 import {
   asNodeBackend,
   castAttrs,
+  NATIVE_COMPUTE_FORMATS,
   HandleScope,
   type NodeBackend,
   TF_DTYPES,
@@ -186,6 +187,23 @@ function freeEntry(node: NodeBackend, cache: BackendCache, dataId: object): void
     node.binding.deleteTensor(id);
     cache.bytes -= bytes;
   }
+}
+
+/**
+ * The 16-bit format (float16 or bfloat16) in which every one of `tensors` is float32 holding only
+ * that format's values and has its 16-bit copy (native outputs, gradients native products passed
+ * down), or undefined: where a kernel can run on the copies as they are.
+ */
+export function sharedHalfFormat(
+  node: NodeBackend,
+  tensors: readonly TensorInfo[],
+): FormatName | undefined {
+  return NATIVE_COMPUTE_FORMATS.find((format) =>
+    tensors.every(
+      (t) =>
+        t.dtype === 'float32' && isRoundedData(t, format) && cachedHalf(node, t, format) != null,
+    ),
+  );
 }
 
 /** The cached 16-bit handle of `t` in `format`, or undefined. */

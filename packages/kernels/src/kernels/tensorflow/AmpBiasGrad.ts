@@ -1,14 +1,8 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
 import {AmpBiasGrad} from '../../kernel-names.js';
-import {
-  HandleScope,
-  NATIVE_COMPUTE_FORMATS,
-  TF_DTYPES,
-  asNodeBackend,
-  typeAttr,
-} from '../../native/binding.js';
+import {HandleScope, TF_DTYPES, asNodeBackend, typeAttr} from '../../native/binding.js';
 import {decideNative} from '../../native/dispatch.js';
-import {cachedHalf, isRoundedData} from '../../native/half-cache.js';
+import {cachedHalf, sharedHalfFormat} from '../../native/half-cache.js';
 import {float32Of} from '../../native/native-op.js';
 
 const backendName = 'tensorflow';
@@ -46,15 +40,9 @@ export const ampBiasGrad: KernelFunc = (args) => {
   const scope = new HandleScope(binding);
   const i32 = typeAttr(binding, 'Tshape', binding.TF_INT32);
   try {
+    const shared = n < MIN_CHANNELS ? undefined : sharedHalfFormat(node, [dy]);
     const format =
-      n < MIN_CHANNELS
-        ? undefined
-        : NATIVE_COMPUTE_FORMATS.find(
-            (f) =>
-              isRoundedData(dy, f) &&
-              cachedHalf(node, dy, f) != null &&
-              decideNative(node, 'BatchMatMulV2', f).native,
-          );
+      shared != null && decideNative(node, 'BatchMatMulV2', shared).native ? shared : undefined;
     if (format != null) {
       const dtype = TF_DTYPES[format]!;
       const t = typeAttr(binding, 'T', dtype);

@@ -1,12 +1,7 @@
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
 import {AmpReluGrad} from '../../kernel-names.js';
-import {
-  HandleScope,
-  NATIVE_COMPUTE_FORMATS,
-  asNodeBackend,
-  typeAttr,
-} from '../../native/binding.js';
-import {cachedHalf, isRoundedData} from '../../native/half-cache.js';
+import {HandleScope, asNodeBackend, typeAttr} from '../../native/binding.js';
+import {sharedHalfFormat} from '../../native/half-cache.js';
 import {float32Of, runHalfOp} from '../../native/native-op.js';
 import {isElementwiseOpSupported} from '../../native/probe.js';
 
@@ -36,17 +31,10 @@ export const ampReluGrad: KernelFunc = (args) => {
   const binding = node.binding;
   const scope = new HandleScope(binding);
   try {
-    for (const format of NATIVE_COMPUTE_FORMATS) {
-      if (
-        isRoundedData(dy, format) &&
-        isRoundedData(y, format) &&
-        cachedHalf(node, dy, format) != null &&
-        cachedHalf(node, y, format) != null &&
-        isElementwiseOpSupported(node, 'ReluGrad', format)
-      ) {
-        const half = runHalfOp(node, scope, 'ReluGrad', format, [], [dy, y]);
-        return float32Of(node, scope, half, format);
-      }
+    const format = sharedHalfFormat(node, [dy, y]);
+    if (format != null && isElementwiseOpSupported(node, 'ReluGrad', format)) {
+      const half = runHalfOp(node, scope, 'ReluGrad', format, [], [dy, y]);
+      return float32Of(node, scope, half, format);
     }
     const ids = node.getInputTensorIds([dy, y]);
     const out = scope.run('ReluGrad', [typeAttr(binding, 'T', binding.TF_FLOAT)], ids);

@@ -1,17 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
-import {
-  type KernelConfig,
-  type KernelFunc,
-  MaxPool,
-  type MaxPoolAttrs,
-  type TensorInfo,
-} from '@tensorflow/tfjs';
-import {asNodeBackend, HandleScope, isNativeComputeFormat} from '../../native/binding.js';
+import {type KernelConfig, type KernelFunc, MaxPool, type TensorInfo} from '@tensorflow/tfjs';
+import {asNodeBackend, HandleScope} from '../../native/binding.js';
 import {getComputeFormat} from '../../native/context.js';
-import {cachedHalf, isRoundedData} from '../../native/half-cache.js';
+import {sharedHalfFormat} from '../../native/half-cache.js';
 import {float32Of, runHalfOp} from '../../native/native-op.js';
 import {originalKernel} from '../../native/overrides.js';
 import {isElementwiseOpSupported} from '../../native/probe.js';
+import {tfPoolAttrs} from '../shared/tensorflow-pool.js';
 
 const backendName = 'tensorflow';
 
@@ -29,48 +23,19 @@ export const maxPool: KernelFunc = (args) => {
   if (
     node != null &&
     format != null &&
-    isNativeComputeFormat(format) &&
-    x.dtype === 'float32' &&
-    isRoundedData(x, format) &&
-    cachedHalf(node, x, format) != null &&
+    sharedHalfFormat(node, [x]) === format &&
     isElementwiseOpSupported(node, 'MaxPool', format)
   ) {
-    const {filterSize, strides, pad, dimRoundingMode} = args.attrs as unknown as MaxPoolAttrs;
-    const info = tf.backend_util.computePool2DInfo(
-      x.shape as [number, number, number, number],
-      filterSize,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
-    const padding = info.padInfo.type;
-    if ((padding === 'VALID' || padding === 'SAME') && info.dataFormat === 'channelsLast') {
-      const binding = node.binding;
-      const scope = new HandleScope(binding);
+    const pool = tfPoolAttrs(node.binding, x.shape, args.attrs);
+    if (pool != null) {
+      const scope = new HandleScope(node.binding);
       try {
-        const half = runHalfOp(
+        return float32Of(
           node,
           scope,
-          'MaxPool',
+          runHalfOp(node, scope, 'MaxPool', format, pool.attrs, [x]),
           format,
-          [
-            {
-              name: 'ksize',
-              type: binding.TF_ATTR_INT,
-              value: [1, info.filterHeight, info.filterWidth, 1],
-            },
-            {
-              name: 'strides',
-              type: binding.TF_ATTR_INT,
-              value: [1, info.strideHeight, info.strideWidth, 1],
-            },
-            {name: 'padding', type: binding.TF_ATTR_STRING, value: padding},
-            {name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC'},
-          ],
-          [x],
         );
-        return float32Of(node, scope, half, format);
       } finally {
         scope.dispose();
       }

@@ -1,16 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
-import {
-  type KernelConfig,
-  type KernelFunc,
-  MaxPoolGrad,
-  type MaxPoolGradAttrs,
-  type TensorInfo,
-} from '@tensorflow/tfjs';
-import {HandleScope, NATIVE_COMPUTE_FORMATS, asNodeBackend} from '../../native/binding.js';
-import {cachedHalf, isRoundedData} from '../../native/half-cache.js';
+import {type KernelConfig, type KernelFunc, MaxPoolGrad, type TensorInfo} from '@tensorflow/tfjs';
+import {HandleScope, asNodeBackend} from '../../native/binding.js';
+import {sharedHalfFormat} from '../../native/half-cache.js';
 import {float32Of, runHalfOp} from '../../native/native-op.js';
 import {originalKernel} from '../../native/overrides.js';
 import {isElementwiseOpSupported} from '../../native/probe.js';
+import {tfPoolAttrs} from '../shared/tensorflow-pool.js';
 
 const backendName = 'tensorflow';
 
@@ -33,53 +27,13 @@ export const maxPoolGrad: KernelFunc = (args) => {
   };
   const node = asNodeBackend(args.backend);
   const operands = [input, output, dy];
-  const format =
-    node == null || operands.some((t) => t.dtype !== 'float32')
-      ? undefined
-      : NATIVE_COMPUTE_FORMATS.find((f) =>
-          operands.every((t) => isRoundedData(t, f) && cachedHalf(node, t, f) != null),
-        );
+  const format = node == null ? undefined : sharedHalfFormat(node, operands);
   if (node != null && format != null && isElementwiseOpSupported(node, 'MaxPoolGrad', format)) {
-    const {filterSize, strides, pad, dimRoundingMode} = args.attrs as unknown as MaxPoolGradAttrs;
-    const info = tf.backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
-      filterSize,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
-    const padding = info.padInfo.type;
-    const disjoint = info.strideHeight >= info.filterHeight && info.strideWidth >= info.filterWidth;
-    if (
-      disjoint &&
-      (padding === 'VALID' || padding === 'SAME') &&
-      info.dataFormat === 'channelsLast'
-    ) {
-      const binding = node.binding;
-      const scope = new HandleScope(binding);
+    const pool = tfPoolAttrs(node.binding, input.shape, args.attrs);
+    if (pool?.disjoint === true) {
+      const scope = new HandleScope(node.binding);
       try {
-        const half = runHalfOp(
-          node,
-          scope,
-          'MaxPoolGrad',
-          format,
-          [
-            {
-              name: 'ksize',
-              type: binding.TF_ATTR_INT,
-              value: [1, info.filterHeight, info.filterWidth, 1],
-            },
-            {
-              name: 'strides',
-              type: binding.TF_ATTR_INT,
-              value: [1, info.strideHeight, info.strideWidth, 1],
-            },
-            {name: 'padding', type: binding.TF_ATTR_STRING, value: padding},
-            {name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC'},
-          ],
-          operands,
-        );
+        const half = runHalfOp(node, scope, 'MaxPoolGrad', format, pool.attrs, operands);
         return float32Of(node, scope, half, format);
       } finally {
         scope.dispose();
