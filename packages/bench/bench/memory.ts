@@ -27,38 +27,13 @@ async function child(workload: WorkloadName, policy: string): Promise<void> {
   const {nativeMemory, resetNativeMemoryPeak} = await import('@tfjs-amp/kernels');
   const batch = Number(process.env.BATCH ?? (workload === 'w1' ? 1024 : 256));
   const steps = Number(process.env.STEPS ?? 6);
-  const model =
-    workload === 'w1'
-      ? tf.sequential({
-          layers: [
-            tf.layers.dense({inputShape: [784], units: 1024, activation: 'relu'}),
-            tf.layers.dense({units: 1024, activation: 'relu'}),
-            tf.layers.dense({units: 10, activation: 'softmax'}),
-          ],
-        })
-      : tf.sequential({
-          layers: [
-            tf.layers.conv2d({
-              inputShape: [28, 28, 1],
-              filters: 32,
-              kernelSize: 3,
-              activation: 'relu',
-            }),
-            tf.layers.conv2d({filters: 64, kernelSize: 3, activation: 'relu'}),
-            tf.layers.maxPooling2d({poolSize: 2}),
-            tf.layers.flatten(),
-            tf.layers.dense({units: 10, activation: 'softmax'}),
-          ],
-        });
+  // The bench's own workloads (W1: Dense 784-1024-1024-10; cnn-wide: Conv32-Conv64-MaxPool-Dense10).
+  const {BUILT_IN_WORKLOADS} = await import('../src/index.js');
+  const model = await BUILT_IN_WORKLOADS[workload]!.buildModel(0);
   if (policy !== 'float32') applyPolicy(model, policy as 'mixed_bfloat16');
   model.compile({optimizer: fuseOptimizer(tf.train.adam(1e-3)), loss: 'categoricalCrossentropy'});
-  const x = tf.randomNormal(
-    workload === 'w1' ? [batch, 784] : [batch, 28, 28, 1],
-    0,
-    1,
-    'float32',
-    1,
-  );
+  const features = model.inputs[0]!.shape.slice(1) as number[];
+  const x = tf.randomNormal([batch, ...features], 0, 1, 'float32', 1);
   const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat();
   const built = peakMiB();
   resetNativeMemoryPeak();

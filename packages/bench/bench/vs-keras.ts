@@ -13,41 +13,37 @@ import * as tf from '@tensorflow/tfjs';
 import {cpuFeatures, nativeBackendInfo} from '@tfjs-amp/kernels';
 import {fuseOptimizer} from '@tfjs-amp/optimizers';
 import {applyPolicy} from '@tfjs-amp/policy';
+import {w1Workload, w4Workload} from '../src/index.js';
 
 await import('@tensorflow/tfjs-node' as string);
 await tf.setBackend('tensorflow');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workload = process.argv[2] ?? 'w1';
-const SHAPES: Record<string, [number[], number]> = {
-  w1: [[784, 1024, 1024, 10], 256],
-  w4: [[1024, 4096, 4096, 10], 512],
-};
-if (SHAPES[workload] == null)
-  throw new Error(`vs-keras: workload must be w1 or w4; got ${workload}`);
-const [dims, batch] = SHAPES[workload]!;
+// The bench's own W1 and W4 (Dense 784-1024-1024-10 at batch 256, 1024-4096-4096-10 at 512);
+// tools/peers/keras_step.py builds the same models.
+const built = {w1: w1Workload, w4: w4Workload}[workload];
+if (built == null) throw new Error(`vs-keras: workload must be w1 or w4; got ${workload}`);
+const batch = built.batchSize!;
 const rounds = Number(process.env.ROUNDS ?? 4);
 const steps = Number(process.env.STEPS ?? (workload === 'w1' ? 12 : 4));
 const python = process.env.TFJS_AMP_PYTHON ?? 'python3';
 const POLICIES = ['float32', 'mixed_bfloat16'] as const;
 
-function model(policy: string): tf.LayersModel {
-  const m = tf.sequential({
-    layers: [
-      tf.layers.dense({inputShape: [dims[0]!], units: dims[1]!, activation: 'relu'}),
-      tf.layers.dense({units: dims[2]!, activation: 'relu'}),
-      tf.layers.dense({units: dims[3]!, activation: 'softmax'}),
-    ],
-  });
+async function model(policy: string): Promise<tf.LayersModel> {
+  const m = await built!.buildModel(0);
   if (policy !== 'float32') applyPolicy(m, policy as 'mixed_bfloat16');
   m.compile({optimizer: fuseOptimizer(tf.train.adam(1e-3)), loss: 'categoricalCrossentropy'});
   return m;
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-const x = tf.randomNormal([batch, dims[0]!], 0, 1, 'float32', 1);
+const models = Object.fromEntries(
+  await Promise.all(POLICIES.map(async (p) => [p, await model(p)] as const)),
+);
+const inputSize = models.float32!.inputs[0]!.shape[1]!;
+const x = tf.randomNormal([batch, inputSize], 0, 1, 'float32', 1);
 const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat();
-const models = Object.fromEntries(POLICIES.map((p) => [p, model(p)]));
 for (const m of Object.values(models)) for (let i = 0; i < 3; i++) await m.trainOnBatch(x, y);
 
 const times: Record<string, number[]> = {};
