@@ -163,12 +163,8 @@ export function decideNative(
     decision = decide(node, op, format);
     cache.set(key, decision);
   }
-  if (
-    decision.reason === 'not-faster' &&
-    mode === 'auto' &&
-    !node.binding.isUsingGpuDevice() &&
-    smallProductRule(op, macs, cpuFeatures())
-  ) {
+  // 'not-faster' comes only from the auto mode's table on a CPU.
+  if (decision.reason === 'not-faster' && smallProductRule(op, macs, cpuFeatures())) {
     const why = fasterThanFloat32(format, 'cpu', cpuFeatures()).why;
     return yes(
       `${format} ${op} sums in float32 and this product is small (${macs} multiply-adds, at ` +
