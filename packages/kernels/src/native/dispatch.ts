@@ -141,6 +141,14 @@ export function smallProductRule(
 const decisions = new WeakMap<NodeBackend, Map<string, NativeDecision>>();
 
 /**
+ * What every decision of {@link decideNative} depends on besides its arguments: the mode, and the
+ * generations of forced probe results and CPU flags. Changes whenever a decision may change.
+ */
+export function dispatchState(): string {
+  return `${mode}/${probeGeneration()}/${cpuFeaturesGeneration()}`;
+}
+
+/**
  * Whether `op` runs natively in `format` on this backend under the current mode, and why.
  * Decided once per backend, op, format and mode (the probes run on first use). `macs`, the
  * product's multiply-adds where the caller knows them, lets a small product run natively in a
@@ -157,7 +165,7 @@ export function decideNative(
     cache = new Map();
     decisions.set(node, cache);
   }
-  const key = `${mode}/${op}/${format}/${probeGeneration()}/${cpuFeaturesGeneration()}`;
+  const key = `${dispatchState()}/${op}/${format}`;
   let decision = cache.get(key);
   if (decision == null) {
     decision = decide(node, op, format);

@@ -38,8 +38,8 @@ export interface FusedConv2dArgs {
  * registered gradient computes only what the tape needs, through tfjs's own Conv2D gradient.
  * Inside `withComputeFormat` on tfjs-node it runs natively in the format, epilogue included.
  * Relu's gradient where the output is NaN is 0 on tfjs-node (TF's ReluGrad), NaN elsewhere.
- * Natively, the bias's gradient of a 16-bit gradient (32 channels or more) is rounded to the
- * format once (float32 sums), as an emulated bias cast point rounds it.
+ * Natively, the bias's gradient of a 16-bit gradient is rounded to the format once (float32
+ * sums), as an emulated bias cast point rounds it.
  * @throws TypeError for non-float32 or wrongly shaped inputs or an unknown activation.
  * @example
  * const y = fusedConv2d({x, filter, strides: 1, pad: 'same', bias, activation: 'relu'});

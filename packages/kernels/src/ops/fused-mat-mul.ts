@@ -37,8 +37,8 @@ export interface FusedMatMulArgs {
  * input data). Inside `withComputeFormat` on tfjs-node the whole of it (product, bias, relu) runs
  * in the format natively, and its gradients follow. Same values as `tf.fused.matMul` elsewhere,
  * except relu's gradient where the output is NaN: 0 on tfjs-node (TF's ReluGrad), NaN in tfjs.
- * Natively on tfjs-node, the bias's gradient of a 16-bit gradient (32 channels or more) is
- * rounded to the format once (float32 sums), as an emulated bias cast point rounds it.
+ * Natively on tfjs-node, the bias's gradient of a 16-bit gradient is rounded to the format once
+ * (float32 sums), as an emulated bias cast point rounds it.
  * @throws TypeError for non-float32 or wrongly shaped inputs or an unknown activation.
  * @example
  * const y = fusedMatMul({a: x, b: kernel, bias, activation: 'relu'}); // a Dense layer

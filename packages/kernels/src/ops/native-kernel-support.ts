@@ -3,8 +3,14 @@ import type {FormatName} from '../formats/format-spec.js';
 import {resolveFormat} from '../formats/index.js';
 import {describeValue, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
-import {asNodeBackend, isNativeComputeFormat} from '../native/binding.js';
-import {decideNative, type NativeDispatch, type NativeReason} from '../native/dispatch.js';
+import {asNodeBackend, isNativeComputeFormat, type NodeBackend} from '../native/binding.js';
+import {
+  decideNative,
+  dispatchState,
+  type NativeDispatch,
+  type NativeReason,
+  SMALL_PRODUCT_MACS,
+} from '../native/dispatch.js';
 import type {NativeOpName} from '../native/probe.js';
 
 /**
@@ -76,14 +82,32 @@ export function nativeKernelReport(
   const node = asNodeBackend(tf.findBackend('tensorflow'));
   if (node == null) return [];
   ensureAmpKernels('tensorflow');
-  const rows: NativeKernelRow[] = [];
-  for (const [kernel, op] of Object.entries(NATIVE_KERNEL_OPS)) {
-    if (tf.getKernel(kernel, 'tensorflow') == null) continue;
-    const {native, reason, detail} = decideNative(node, op, spec.name, options.macs);
-    rows.push(Object.freeze({kernel, op, native, reason, detail}));
+  // A policy asks on every layer call: the rows are remembered per backend and dispatch state,
+  // and per product size only where the small-product rule can use it.
+  const macs = options.macs;
+  const small = macs != null && macs > 0 && macs <= SMALL_PRODUCT_MACS;
+  const key = `${spec.name}/${dispatchState()}/${small ? macs : '-'}`;
+  let cache = reports.get(node);
+  if (cache == null || cache.size > 64) {
+    cache = new Map();
+    reports.set(node, cache);
   }
-  return Object.freeze(rows);
+  let rows = cache.get(key);
+  if (rows == null) {
+    const built: NativeKernelRow[] = [];
+    for (const [kernel, op] of Object.entries(NATIVE_KERNEL_OPS)) {
+      if (tf.getKernel(kernel, 'tensorflow') == null) continue;
+      const {native, reason, detail} = decideNative(node, op, spec.name, small ? macs : undefined);
+      built.push(Object.freeze({kernel, op, native, reason, detail}));
+    }
+    rows = Object.freeze(built);
+    cache.set(key, rows);
+  }
+  return rows;
 }
+
+/** {@link nativeKernelReport}'s answers per tfjs-node backend. */
+const reports = new WeakMap<NodeBackend, Map<string, readonly NativeKernelRow[]>>();
 
 /**
  * The webgpu backend's rows: tfjs-amp's WGSL kernels compute float16 (f16 operands, float32 sums,

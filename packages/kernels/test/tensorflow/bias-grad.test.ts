@@ -1,12 +1,12 @@
-// A bias's gradient on tfjs-node (AmpBiasGrad): one 16-bit product with a ones row on a 16-bit
-// native gradient, float32 sums rounded once; tfjs-node's float32 sum otherwise.
+// A bias's gradient on tfjs-node (AmpBiasGrad): one 16-bit reduction that sums in float32 on a
+// 16-bit native gradient, rounded once; tfjs-node's float32 sum otherwise.
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
 import {afterAll, beforeAll, expect, it} from 'vitest';
 import {type NativeDispatch, setNativeDispatch, withComputeFormat} from '../../src/index.js';
 import {AmpBiasGrad} from '../../src/kernel-names.js';
+import {biasReductionOp, sumsInFloat32} from '../../src/native/bias-reduction.js';
 import {asNodeBackend} from '../../src/native/binding.js';
-import {decideNative} from '../../src/native/dispatch.js';
 import {
   OpSpy,
   expectMatchesOracle,
@@ -25,6 +25,7 @@ describeBackends(['tensorflow'], () => {
     setNativeDispatch(previous);
   });
 
+  const node = () => asNodeBackend(tf.backend())!;
   const handles = () =>
     (tf.backend() as unknown as {getNumOfTFTensors(): number}).getNumOfTFTensors();
   const biasGrad = (dy: tf.Tensor) => tf.engine().runKernel(AmpBiasGrad, {dy}) as tf.Tensor;
@@ -33,72 +34,73 @@ describeBackends(['tensorflow'], () => {
       () => tf.sum(tf.reshape(dy, [-1, dy.shape[dy.rank - 1]!]), 0).dataSync() as Float32Array,
     );
 
+  it("TF 2.21's CPU kernels: Sum widens bfloat16, BiasAddGrad widens float16, not the reverse", () => {
+    // What the probe finds on tfjs-node's CPU: each format has one reduction that sums in
+    // float32, and the other one adds in the format (so trusting either blindly would be wrong).
+    expect(sumsInFloat32(node(), 'Sum', 'bfloat16')).toBe(true);
+    expect(sumsInFloat32(node(), 'BiasAddGrad', 'bfloat16')).toBe(false);
+    expect(sumsInFloat32(node(), 'Sum', 'float16')).toBe(false);
+    expect(sumsInFloat32(node(), 'BiasAddGrad', 'float16')).toBe(true);
+    expect(biasReductionOp(node(), 'bfloat16')).toBe('Sum');
+    expect(biasReductionOp(node(), 'float16')).toBe('BiasAddGrad');
+  });
+
   for (const format of ['bfloat16', 'float16'] as const) {
-    it(`${format}: one product with a ones row on the 16-bit gradient, rounded once`, () => {
-      const before = handles();
-      const a = tf.tensor2d(values(6 * 40 * 16, 1, format), [240, 16]);
-      const b = tf.tensor2d(values(16 * 48, 2, format), [16, 48]);
-      materialize(a, b);
-      // A 16-bit native gradient, [2, 120, 48] as a convolution's would be.
-      const dy = withComputeFormat(format, () =>
-        tf.tidy(() => tf.reshape(tf.matMul(a, b), [2, 120, 48])),
-      );
-      const native = decideNative(asNodeBackend(tf.backend())!, 'BatchMatMulV2', format).native;
-      const spy = new OpSpy();
-      const db = biasGrad(dy);
-      spy.restore();
-      const dtype = format === 'bfloat16' ? 14 : 19;
-      if (native) {
-        // Nothing of dy's size is cast: the only Cast is the scalar 1 of the ones row.
-        expect(spy.calls.filter((c) => c.op !== 'Reshape').map((c) => c.op)).toEqual([
-          'Cast',
-          'Fill',
-          'BatchMatMulV2',
-        ]);
-        expect(spy.calls.find((c) => c.op === 'BatchMatMulV2')!.dtype).toBe(dtype);
-        // float32 sums of the 240 terms per channel, rounded once to the format. (Reading dy
-        // before would have widened it and dropped its 16-bit copy.)
-        const dyValues = dy.dataSync() as Float32Array;
-        const oracle = matMulOracle(new Float32Array(240).fill(1), dyValues, 1, 240, 48);
-        expectMatchesOracle(
-          db.dataSync() as Float32Array,
-          oracle,
-          format,
-          roundingMode(format),
-          'db',
+    for (const [channels, shape] of [
+      [48, [2, 120, 48]], // as a convolution's gradient
+      [8, [240, 8]], // a narrow Dense layer's
+    ] as const) {
+      it(`${format}, ${channels} channels: one reduction on the 16-bit gradient, rounded once`, () => {
+        const before = handles();
+        const a = tf.tensor2d(values(240 * 16, 1, format), [240, 16]);
+        const b = tf.tensor2d(values(16 * channels, 2, format), [16, channels]);
+        materialize(a, b);
+        // A 16-bit native gradient.
+        const dy = withComputeFormat(format, () =>
+          tf.tidy(() => tf.reshape(tf.matMul(a, b), [...shape])),
         );
-      } else {
-        expectBitsEqual(db.dataSync() as Float32Array, float32Sum(dy), 'db');
-      }
-      tf.dispose([a, b, dy, db]);
-      expect(handles(), 'no handle left behind').toBe(before);
-    });
+        const op = biasReductionOp(node(), format);
+        const spy = new OpSpy();
+        const db = biasGrad(dy);
+        spy.restore();
+        if (op != null) {
+          // Nothing of dy's size is cast or reshaped: one op, in the format.
+          expect(spy.calls).toEqual([{op, dtype: format === 'bfloat16' ? 14 : 19}]);
+          // float32 sums of the 240 terms per channel, rounded once to the format. (Reading dy
+          // before would have widened it and dropped its 16-bit copy.)
+          const dyValues = dy.dataSync() as Float32Array;
+          const oracle = matMulOracle(new Float32Array(240).fill(1), dyValues, 1, 240, channels);
+          expectMatchesOracle(
+            db.dataSync() as Float32Array,
+            oracle,
+            format,
+            roundingMode(format),
+            'db',
+          );
+        } else {
+          expectBitsEqual(db.dataSync() as Float32Array, float32Sum(dy), 'db');
+        }
+        tf.dispose([a, b, dy, db]);
+        expect(handles(), 'no handle left behind').toBe(before);
+      });
+    }
   }
 
-  it('sums in float32, as tf.sum, a float32 gradient or fewer than 32 channels', () => {
+  it('sums a float32 gradient in float32, as tf.sum', () => {
     const before = handles();
-    const a = tf.tensor2d(values(64 * 16, 3, 'bfloat16'), [64, 16]);
-    const b = tf.tensor2d(values(16 * 8, 4, 'bfloat16'), [16, 8]);
     const unrounded = tf.tensor3d(values(4 * 16 * 40, 5, 'float32'), [4, 16, 40]);
-    materialize(a, b, unrounded);
-    const narrow = withComputeFormat('bfloat16', () => tf.matMul(a, b)); // 8 channels
-    for (const [what, dy] of [
-      ['float32 gradient', unrounded],
-      ['8 channels', narrow],
-    ] as const) {
-      const spy = new OpSpy();
-      const db = biasGrad(dy);
-      spy.restore();
-      expect(
-        spy.calls.filter((c) => c.op === 'BatchMatMulV2'),
-        what,
-      ).toEqual([]);
-      expectBitsEqual(db.dataSync() as Float32Array, float32Sum(dy), what);
-      db.dispose();
-    }
+    materialize(unrounded);
+    const spy = new OpSpy();
+    const db = biasGrad(unrounded);
+    spy.restore();
+    expect(spy.calls.map((c) => [c.op, c.dtype])).toEqual([
+      ['Reshape', 1],
+      ['Sum', 1],
+    ]);
+    expectBitsEqual(db.dataSync() as Float32Array, float32Sum(unrounded), 'db');
     const vector = tf.zeros([3]);
     expect(() => biasGrad(vector)).toThrow(/rank 2 or more; got float32 \[3\]/);
-    tf.dispose([a, b, unrounded, narrow, vector]);
+    tf.dispose([unrounded, db, vector]);
     expect(handles(), 'no handle left behind').toBe(before);
   });
 });
