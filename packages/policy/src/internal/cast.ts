@@ -20,10 +20,11 @@ export function isMarkedRounded(t: tf.Tensor, format: FormatName): boolean {
 
 /**
  * `x` rounded to `format`, as a new tensor. Rounding a known-rounded buffer again would give the
- * same bits (rounding is idempotent), so that case costs a zero-copy reshape instead.
+ * same bits (rounding is idempotent), so that case costs a clone instead: a new tensor on the
+ * same buffer on every backend (tfjs-node's Reshape would run a TF op, its Identity runs none).
  */
 function roundOnce(x: tf.Tensor, format: FormatName): tf.Tensor {
-  if (isMarkedRounded(x, format)) return tf.reshape(x, x.shape);
+  if (isMarkedRounded(x, format)) return tf.clone(x);
   const rounded = quantize(x, format, {gradFormat: null});
   markRounded(rounded, format);
   return rounded;
