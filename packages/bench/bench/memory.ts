@@ -3,8 +3,12 @@
 // one process cannot compare policies), and reports its VmHWM after building the model and after
 // N steps, with tfjs-amp's native 16-bit bytes that tf.memory() cannot see.
 //   npm run bench:memory -w @tfjs-amp/bench -- w1 cnn-wide
-// Env: BATCH (default 1024 for w1, 256 for cnn-wide), STEPS (default 6). Writes
-// bench/results/memory.json. Linux only (reads /proc/self/status).
+// The training steps' own memory is the growth of the peak over the peak after building the model
+// (the ~480 MiB TensorFlow runtime and its ±10 MiB process-to-process spread cancel out): each
+// policy runs REPEATS processes (default 3) and the medians are compared.
+// Env: BATCH (default 1024 for w1, 256 for cnn-wide), STEPS (default 6), REPEATS, and
+// TFJS_AMP_NATIVE (the dispatch mode, recorded). Writes bench/results/memory.json. Linux only
+// (reads /proc/self/status).
 import {execFileSync} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
@@ -60,36 +64,57 @@ async function main(): Promise<void> {
   const {cpuFeatures} = await import('@tfjs-amp/kernels');
   const cpu = cpuFeatures();
   const rows: Record<string, unknown>[] = [];
+  const repeats = Number(process.env.REPEATS ?? 3);
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   for (const workload of workloads) {
-    const base: Record<string, number> = {};
+    const base: Record<string, {peak: number; step: number}> = {};
     for (const policy of POLICIES) {
-      const out = execFileSync(
-        process.execPath,
-        [...process.execArgv, fileURLToPath(import.meta.url)],
-        {
-          encoding: 'utf8',
-          env: {
-            ...process.env,
-            TFJS_AMP_MEMORY_CHILD: `${workload}:${policy}`,
-            TF_CPP_MIN_LOG_LEVEL: '3',
+      const runs: Record<string, number>[] = [];
+      for (let i = 0; i < repeats; i++) {
+        const out = execFileSync(
+          process.execPath,
+          [...process.execArgv, fileURLToPath(import.meta.url)],
+          {
+            encoding: 'utf8',
+            env: {
+              ...process.env,
+              TFJS_AMP_MEMORY_CHILD: `${workload}:${policy}`,
+              TF_CPP_MIN_LOG_LEVEL: '3',
+            },
+            stdio: ['ignore', 'pipe', 'ignore'],
           },
-          stdio: ['ignore', 'pipe', 'ignore'],
-        },
-      );
-      const r = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number | string>;
-      base[policy] = r.peakRssMiB as number;
-      rows.push({...r, vsFloat32: (r.peakRssMiB as number) / base.float32!});
+        );
+        runs.push(JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>);
+      }
+      const peak = median(runs.map((r) => r.peakRssMiB!));
+      const step = median(runs.map((r) => r.peakRssMiB! - r.peakRssMiBAfterBuild!));
+      const native = median(runs.map((r) => r.native16BitPeakMiB!));
+      base[policy] ??= {peak, step};
+      const row = {
+        workload,
+        policy,
+        batch: runs[0]!.batch,
+        steps: runs[0]!.steps,
+        processes: repeats,
+        peakRssMiB: peak,
+        stepGrowthMiB: step,
+        native16BitPeakMiB: native,
+        vsFloat32: peak / base.float32!.peak,
+        stepGrowthVsFloat32: step / base.float32!.step,
+      };
+      rows.push(row);
       console.log(
-        `${workload} ${policy}: peak RSS ${(r.peakRssMiB as number).toFixed(0)} MiB ` +
-          `(${((r.peakRssMiB as number) / base.float32!).toFixed(3)}× float32; ` +
-          `${(r.peakRssMiBAfterBuild as number).toFixed(0)} MiB before training), ` +
-          `native 16-bit peak ${(r.native16BitPeakMiB as number).toFixed(1)} MiB`,
+        `${workload} ${policy}: steps add ${step.toFixed(0)} MiB to the peak ` +
+          `(${row.stepGrowthVsFloat32.toFixed(2)}× float32's), peak RSS ${peak.toFixed(0)} MiB ` +
+          `(${row.vsFloat32.toFixed(3)}× float32), native 16-bit peak ${native.toFixed(1)} MiB ` +
+          `(medians of ${repeats} processes)`,
       );
     }
   }
   const report = {
     date: new Date().toISOString(),
     machine: `${cpu.model} [${cpu.flags.join(' ')}]`,
+    dispatch: process.env.TFJS_AMP_NATIVE ?? 'auto',
     rows,
   };
   mkdirSync(join(here, 'results'), {recursive: true});
