@@ -28,6 +28,37 @@ export interface ElementBound {
   readonly travelled: number;
 }
 
+/**
+ * An {@link ElementBound} from x0 whose `rule(g)` advances the optimizer's own state and returns
+ * the exact update (subtracted from the variable) and the drift that evaluating it in float32 can
+ * add; the variable's own rounding (u·|x|) is added here.
+ */
+function trajectory(
+  x0: number,
+  rule: (g: number) => {update: number; error: number},
+): ElementBound {
+  let x = x0;
+  let ex = 0;
+  let travelled = 0;
+  return {
+    step(g) {
+      const {update, error} = rule(g);
+      x -= update;
+      ex += error + U * Math.abs(x);
+      travelled += Math.abs(update);
+    },
+    get value() {
+      return x;
+    },
+    get drift() {
+      return ex;
+    },
+    get travelled() {
+      return travelled;
+    },
+  };
+}
+
 /** Adam as tfjs defines it, `var -= lr * m̂ / (sqrt(v̂) + eps)`, with tfjs's float32 powers. */
 export function adamBound(
   x0: number,
@@ -42,46 +73,30 @@ export function adamBound(
   let v = 0;
   let em = 0;
   let ev = 0;
-  let x = x0;
-  let ex = 0;
-  let travelled = 0;
   let p1 = f32(beta1);
   let p2 = f32(beta2);
-  return {
-    step(g) {
-      const mNew = beta1 * m + (1 - beta1) * g;
-      const vNew = beta2 * v + (1 - beta2) * g * g;
-      em = beta1 * em + (1 - beta1) * Math.abs(g) * d1 + 4 * U * (Math.abs(m) + Math.abs(g));
-      ev = beta2 * ev + (1 - beta2) * g * g * d2 + 4 * U * (v + g * g);
-      m = mNew;
-      v = vNew;
-      const mh = m / (1 - p1);
-      const vh = v / (1 - p2);
-      const dm = em / (1 - p1);
-      const dv = ev / (1 - p2);
-      const s = Math.sqrt(vh);
-      const ds = s > 0 ? Math.min(dv / (2 * s), Math.sqrt(dv)) : Math.sqrt(dv);
-      const denom = s + eps;
-      const update = (lr * mh) / denom;
-      const eUpdate =
-        lr * (dm / denom + (Math.abs(mh) * ds) / (denom * Math.max(denom - ds, eps))) +
-        12 * U * Math.abs(update);
-      x -= update;
-      ex += eUpdate + U * Math.abs(x);
-      travelled += Math.abs(update);
-      p1 = f32(p1 * f32(beta1));
-      p2 = f32(p2 * f32(beta2));
-    },
-    get value() {
-      return x;
-    },
-    get drift() {
-      return ex;
-    },
-    get travelled() {
-      return travelled;
-    },
-  };
+  return trajectory(x0, (g) => {
+    const mNew = beta1 * m + (1 - beta1) * g;
+    const vNew = beta2 * v + (1 - beta2) * g * g;
+    em = beta1 * em + (1 - beta1) * Math.abs(g) * d1 + 4 * U * (Math.abs(m) + Math.abs(g));
+    ev = beta2 * ev + (1 - beta2) * g * g * d2 + 4 * U * (v + g * g);
+    m = mNew;
+    v = vNew;
+    const mh = m / (1 - p1);
+    const vh = v / (1 - p2);
+    const dm = em / (1 - p1);
+    const dv = ev / (1 - p2);
+    const s = Math.sqrt(vh);
+    const ds = s > 0 ? Math.min(dv / (2 * s), Math.sqrt(dv)) : Math.sqrt(dv);
+    const denom = s + eps;
+    const update = (lr * mh) / denom;
+    const eUpdate =
+      lr * (dm / denom + (Math.abs(mh) * ds) / (denom * Math.max(denom - ds, eps))) +
+      12 * U * Math.abs(update);
+    p1 = f32(p1 * f32(beta1));
+    p2 = f32(p2 * f32(beta2));
+    return {update, error: eUpdate};
+  });
 }
 
 /** RMSProp (not centered): `ms = ρ ms + (1-ρ) g²; mom = μ mom + lr g / sqrt(ms + eps); var -= mom`. */
@@ -97,34 +112,18 @@ export function rmspropBound(
   let ems = 0;
   let mom = 0;
   let emom = 0;
-  let x = x0;
-  let ex = 0;
-  let travelled = 0;
-  return {
-    step(g) {
-      const msNew = decay * ms + (1 - decay) * g * g;
-      ems = decay * ems + (1 - decay) * g * g * d + 4 * U * (ms + g * g);
-      ms = msNew;
-      const r = Math.sqrt(ms + eps);
-      const term = (lr * g) / r;
-      const eTerm =
-        (lr * Math.abs(g) * ems) / (2 * r * Math.max(ms + eps - ems, eps)) + 6 * U * Math.abs(term);
-      mom = momentum * mom + term;
-      emom = momentum * emom + eTerm + 4 * U * (Math.abs(mom) + Math.abs(term));
-      x -= mom;
-      ex += emom + U * Math.abs(x);
-      travelled += Math.abs(mom);
-    },
-    get value() {
-      return x;
-    },
-    get drift() {
-      return ex;
-    },
-    get travelled() {
-      return travelled;
-    },
-  };
+  return trajectory(x0, (g) => {
+    const msNew = decay * ms + (1 - decay) * g * g;
+    ems = decay * ems + (1 - decay) * g * g * d + 4 * U * (ms + g * g);
+    ms = msNew;
+    const r = Math.sqrt(ms + eps);
+    const term = (lr * g) / r;
+    const eTerm =
+      (lr * Math.abs(g) * ems) / (2 * r * Math.max(ms + eps - ems, eps)) + 6 * U * Math.abs(term);
+    mom = momentum * mom + term;
+    emom = momentum * emom + eTerm + 4 * U * (Math.abs(mom) + Math.abs(term));
+    return {update: mom, error: emom};
+  });
 }
 
 /** Adamax: `m = β1 m + (1-β1) g; u = max(β2 u, |g|); var -= lr / (1 - β1^t) · m / (u + eps)`. */
@@ -140,38 +139,22 @@ export function adamaxBound(
   let em = 0;
   let u = 0;
   let eu = 0;
-  let x = x0;
-  let ex = 0;
-  let travelled = 0;
   let p1 = f32(beta1);
-  return {
-    step(g) {
-      const mNew = beta1 * m + (1 - beta1) * g;
-      em = beta1 * em + (1 - beta1) * Math.abs(g) * d1 + 4 * U * (Math.abs(m) + Math.abs(g));
-      m = mNew;
-      u = Math.max(beta2 * u, Math.abs(g));
-      eu = beta2 * eu + 2 * U * u;
-      const c = lr / (1 - p1);
-      const denom = u + eps;
-      const update = (c * m) / denom;
-      const eUpdate =
-        c * (em / denom + (Math.abs(m) * eu) / (denom * Math.max(denom - eu, eps))) +
-        10 * U * Math.abs(update);
-      x -= update;
-      ex += eUpdate + U * Math.abs(x);
-      travelled += Math.abs(update);
-      p1 = f32(p1 * f32(beta1));
-    },
-    get value() {
-      return x;
-    },
-    get drift() {
-      return ex;
-    },
-    get travelled() {
-      return travelled;
-    },
-  };
+  return trajectory(x0, (g) => {
+    const mNew = beta1 * m + (1 - beta1) * g;
+    em = beta1 * em + (1 - beta1) * Math.abs(g) * d1 + 4 * U * (Math.abs(m) + Math.abs(g));
+    m = mNew;
+    u = Math.max(beta2 * u, Math.abs(g));
+    eu = beta2 * eu + 2 * U * u;
+    const c = lr / (1 - p1);
+    const denom = u + eps;
+    const update = (c * m) / denom;
+    const eUpdate =
+      c * (em / denom + (Math.abs(m) * eu) / (denom * Math.max(denom - eu, eps))) +
+      10 * U * Math.abs(update);
+    p1 = f32(p1 * f32(beta1));
+    return {update, error: eUpdate};
+  });
 }
 
 /**
@@ -180,25 +163,11 @@ export function adamaxBound(
  */
 export function nesterovBound(x0: number, lr: number, momentum: number): ElementBound {
   let acc = 0;
-  let x = x0;
-  let ex = 0;
-  let travelled = 0;
-  return {
-    step(g) {
-      acc = momentum * acc + g;
-      const update = lr * (g + momentum * acc);
-      x -= update;
-      ex += 4 * U * (lr * Math.abs(g) + lr * momentum * Math.abs(acc)) + U * Math.abs(x);
-      travelled += Math.abs(update);
-    },
-    get value() {
-      return x;
-    },
-    get drift() {
-      return ex;
-    },
-    get travelled() {
-      return travelled;
-    },
-  };
+  return trajectory(x0, (g) => {
+    acc = momentum * acc + g;
+    return {
+      update: lr * (g + momentum * acc),
+      error: 4 * U * (lr * Math.abs(g) + lr * momentum * Math.abs(acc)),
+    };
+  });
 }
