@@ -64,7 +64,9 @@ describeBackends(['tensorflow'], () => {
     await model.trainOnBatch(x, y);
     const ops = await opsOf(() => model.trainOnBatch(x, y));
     const f16 = 19;
-    const halfProducts = ops.filter((o) => o.op === 'BatchMatMulV2' && o.t === f16);
+    const halfProducts = ops.filter(
+      (o) => (o.op === 'MatMul' || o.op === 'BatchMatMulV2') && o.t === f16,
+    );
     // The small layer's three products (forward, dx, dW) run in float16; the large one's none.
     expect(halfProducts.map((o) => o.shape).sort()).toEqual(['1024,8', '32,1024', '32,8']);
     // The small layer's kernel is cast to float16 once and its float16 gradient widened once;

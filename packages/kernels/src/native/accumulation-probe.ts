@@ -79,6 +79,14 @@ const PROBLEMS: Readonly<Record<NativeOpName, AccumulationProblem>> = {
     ],
     attrs: () => [],
   },
+  // The same product as two matrices.
+  MatMul: {
+    inputs: [
+      {shape: [16, K], values: (v) => fill([16, K], ([, k]) => v[k!]!)},
+      {shape: [K, 16], values: () => fill([K, 16], () => 1)},
+    ],
+    attrs: () => [],
+  },
   // x[.., c] = v[c] (C = K), a 3x3 filter whose centre tap is 1: every output sums v.
   Conv2D: {
     inputs: [

@@ -306,6 +306,29 @@ export function halfOf(
   return half.id;
 }
 
+/**
+ * `t` (a matrix, or a batch of one matrix: `[m, k]` or `[1, m, k]`) in `format` as a 2-D handle:
+ * its 16-bit copy (cached, or cast and cached as {@link halfOf} does) or, for a batch of one
+ * that tfjs reshaped from a matrix whose copy is cached, that matrix's copy itself; else the copy
+ * reshaped (a TF Reshape, no copy, tracked by `scope`).
+ */
+export function halfMatrix(
+  node: NodeBackend,
+  scope: HandleScope,
+  t: TensorInfo,
+  format: FormatName,
+): number {
+  if (t.shape.length === 3) {
+    const source = reshapes.get(t.dataId as object);
+    const sourceHalf =
+      source != null && source.shape.length === 2 ? cachedHalf(node, source, format) : undefined;
+    if (sourceHalf != null) return sourceHalf;
+  }
+  const cached = cachedHalf(node, t, format);
+  const half = cached ?? halfOf(node, scope, t, node.getInputTensorIds([t])[0]!, format, true);
+  return t.shape.length === 2 ? half : reshapeHalf(scope, half, t.shape.slice(1), format).id;
+}
+
 /** Records that `t`'s float32 values are all representable in `format`. */
 export function markRoundedData(t: TensorInfo, format: FormatName): void {
   rounded.set(t.dataId as object, format);

@@ -11,6 +11,7 @@ import {
 /** The TensorFlow ops the native matrix kernels run, in the compute format. */
 export type NativeOpName =
   | 'BatchMatMulV2'
+  | 'MatMul'
   | 'Conv2D'
   | 'Conv2DBackpropFilter'
   | 'Conv2DBackpropInput'
@@ -32,6 +33,7 @@ const convAttrs = (binding: TfBinding): TfOpAttr[] => [
 
 const PROBES: Readonly<Record<NativeOpName, Probe>> = {
   BatchMatMulV2: {inputs: [{float: [1, 1, 1]}, {float: [1, 1, 1]}], attrs: () => []},
+  MatMul: {inputs: [{float: [1, 1]}, {float: [1, 1]}], attrs: () => []},
   Conv2D: {inputs: [{float: ONE}, {float: ONE}], attrs: convAttrs},
   Conv2DBackpropFilter: {inputs: [{float: ONE}, {int32: ONE}, {float: ONE}], attrs: convAttrs},
   Conv2DBackpropInput: {inputs: [{int32: ONE}, {float: ONE}, {float: ONE}], attrs: convAttrs},

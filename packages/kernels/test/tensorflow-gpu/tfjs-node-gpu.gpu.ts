@@ -12,7 +12,7 @@ import {fileURLToPath} from 'node:url';
 import {expectBitsEqual, expectNoLeaks, useBackend} from '@tfjs-amp/test-utils';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {nativeBackendInfo} from '../../src/index.js';
-import {OpSpy} from '../tensorflow/support.js';
+import {OpSpy, productOp} from '../tensorflow/support.js';
 import {runWorkloads, type WorkloadBits} from './workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -82,14 +82,16 @@ describe('tfjs-node-gpu on CPU fallback', () => {
     const spy = new OpSpy();
     try {
       await expectNoLeaks(() => runWorkloads());
-      // Every matrix kernel's TF op ran with T = half (19) and with T = bfloat16 (14).
-      const ops = ['BatchMatMulV2', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'];
-      ops.push(
+      // Every matrix kernel's TF op ran with T = half (19) and with T = bfloat16 (14); a product
+      // of matrices as MatMul where that sums in float32 (runHalfProduct).
+      const convs = ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'];
+      convs.push(
         'DepthwiseConv2dNative',
         'DepthwiseConv2dNativeBackpropFilter',
         'DepthwiseConv2dNativeBackpropInput',
       );
       for (const format of ['float16', 'bfloat16'] as const) {
+        const ops = [productOp(format), ...convs];
         // (Fused kernels may run their epilogue in the format too: only these must be there.)
         expect([...new Set(spy.nativeOps(format))], format).toEqual(expect.arrayContaining(ops));
       }

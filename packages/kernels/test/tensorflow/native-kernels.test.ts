@@ -27,10 +27,12 @@ import {
   materialize,
   matMulOracle,
   OpSpy,
+  productOp,
   roundingMode,
   values,
 } from './support.js';
 import {isElementwiseOpSupported} from '../../src/native/probe.js';
+import {matMulSumsInFloat32} from '../../src/native/half-product.js';
 import {asNodeBackend} from '../../src/native/binding.js';
 
 const FORMATS: readonly FormatName[] = ['float16', 'bfloat16'];
@@ -93,6 +95,7 @@ describeBackends(['tensorflow'], () => {
       for (const op of ['AddV2', 'LeakyRelu', 'Relu', 'Relu6']) {
         isElementwiseOpSupported(node, op, format);
       }
+      matMulSumsInFloat32(node, format);
     }
     spy = new OpSpy();
   });
@@ -104,6 +107,8 @@ describeBackends(['tensorflow'], () => {
 
   describe.each(FORMATS)('withComputeFormat(%s)', (format) => {
     const mode = roundingMode(format);
+    // The op a product of two matrices (or batches of one) runs: MatMul where it sums in float32.
+    const product = () => productOp(format);
 
     it.each([
       [false, false],
@@ -123,7 +128,7 @@ describeBackends(['tensorflow'], () => {
           () => withComputeFormat(format, () => tf.matMul(a, b, ta, tb)),
           1,
         );
-        expect(spy.nativeOps(format)).toEqual(['BatchMatMulV2']);
+        expect(spy.nativeOps(format)).toEqual([product()]);
         expectMatchesOracle(
           y.dataSync() as Float32Array,
           matMulOracle(av, bv, m, k, n, ta, tb),
@@ -135,6 +140,54 @@ describeBackends(['tensorflow'], () => {
       },
     );
 
+    it('runs a batch of one matrix as MatMul, on the copy of the matrix it was reshaped from', async () => {
+      const [m, k, n] = [6, 20, 3];
+      const av = values(m * k, 14, format);
+      const bv = values(k * n, 15, format);
+      const a2 = tf.tensor2d(av, [m, k]);
+      const b = tf.tensor2d(bv, [k, n]);
+      materialize(a2, b);
+      // a2's 16-bit copy is cached by a first product; tfjs then reshapes a2 to [1, m, k].
+      const first = withComputeFormat(format, () => tf.matMul(a2, b));
+      const a3 = tf.reshape(a2, [1, m, k]);
+      const b3 = tf.reshape(b, [1, k, n]);
+      spy.reset();
+      const y = withComputeFormat(format, () => tf.matMul(a3, b3));
+      expect(y.shape).toEqual([1, m, n]);
+      if (product() === 'MatMul') {
+        // a3 reads a2's copy as it is; b3 (reshaped too) reads b's; the [m, n] result is
+        // reshaped to [1, m, n]: one Reshape of 16-bit values, no Cast.
+        expect(spy.calls.filter((c) => c.dtype !== 1 && c.dtype !== 3).map((c) => c.op)).toEqual([
+          'MatMul',
+          'Reshape',
+        ]);
+        expect(spy.calls.filter((c) => c.op === 'Cast')).toEqual([]);
+      }
+      expectMatchesOracle(
+        y.dataSync() as Float32Array,
+        matMulOracle(av, bv, m, k, n),
+        format,
+        mode,
+        'C',
+      );
+      tf.dispose([a2, b, first, a3, b3, y]);
+    });
+
+    it('runs a product as BatchMatMulV2 where MatMul does not sum in float32', () => {
+      const a = tf.tensor2d(values(4 * 8, 16, format), [4, 8]);
+      const b = tf.tensor2d(values(8 * 2, 17, format), [8, 2]);
+      materialize(a, b);
+      forceNativeOpSupport('accumulation/MatMul', format, false);
+      try {
+        spy.reset();
+        tf.dispose(withComputeFormat(format, () => tf.matMul(a, b)));
+        expect(spy.nativeOps(format)).toEqual(['BatchMatMulV2']);
+      } finally {
+        forceNativeOpSupport('accumulation/MatMul', format, null);
+      }
+      tf.dispose([a, b]);
+    });
+
     it('runs a batched, broadcast BatchMatMul natively', async () => {
       const [batch, m, k, n] = [3, 4, 33, 5];
       const av = values(batch * m * k, 3, format);
@@ -144,6 +197,8 @@ describeBackends(['tensorflow'], () => {
       materialize(a, b);
       const y = await expectNoLeaks(() => withComputeFormat(format, () => tf.matMul(a, b)), 1);
       expect(y.shape).toEqual([batch, m, n]);
+      // A batch of three is no matrix: TF's batched kernel.
+      expect(spy.nativeOps(format)).toEqual(['BatchMatMulV2']);
       const got = y.dataSync() as Float32Array;
       for (let i = 0; i < batch; i++) {
         const oracle = matMulOracle(av.subarray(i * m * k, (i + 1) * m * k), bv, m, k, n);
@@ -182,7 +237,7 @@ describeBackends(['tensorflow'], () => {
         2,
       );
       // Forward C = A·B, dA = dy·Bᵀ, dB = Aᵀ·dy: three native matmuls, two of them in backward.
-      expect(spy.nativeOps(format)).toEqual(['BatchMatMulV2', 'BatchMatMulV2', 'BatchMatMulV2']);
+      expect(spy.nativeOps(format)).toEqual([product(), product(), product()]);
       expectMatchesOracle(
         da!.dataSync() as Float32Array,
         matMulOracle(dyv, bv, m, n, k, false, true),
@@ -211,7 +266,7 @@ describeBackends(['tensorflow'], () => {
         () => withComputeFormat(format, () => tf.fused.matMul({a, b, bias, activation: 'relu'})),
         1,
       );
-      expect(spy.nativeOps(format)).toEqual(['BatchMatMulV2', 'AddV2', 'Relu']);
+      expect(spy.nativeOps(format)).toEqual([product(), 'AddV2', 'Relu']);
       // relu(round(C + round(bias))) with C as the native kernel makes it: TF adds 16-bit values
       // in float32 and rounds the sum to the format, as Keras's mixed Dense layer does.
       const c = withComputeFormat(format, () => tf.matMul(a, b));
@@ -251,12 +306,7 @@ describeBackends(['tensorflow'], () => {
       // With a tape recording and a linear activation, tfjs fuses and differentiates with its
       // own closure, which calls BatchMatMul twice; both inherit the format. The bias is added in
       // the format in the forward pass.
-      expect(spy.nativeOps(format)).toEqual([
-        'BatchMatMulV2',
-        'AddV2',
-        'BatchMatMulV2',
-        'BatchMatMulV2',
-      ]);
+      expect(spy.nativeOps(format)).toEqual([product(), 'AddV2', product(), product()]);
       tf.dispose([a, b, bias, ...grads]);
     });
 
@@ -546,7 +596,7 @@ describeBackends(['tensorflow'], () => {
       // Native: the forward x·b and its dx. The float32 x·c product reads the same x (marked by
       // the native forward) on the same tape, but in the forward pass: it and its gradient
       // dx = dy·cᵀ stay float32.
-      expect(spy.nativeOps('float16')).toEqual(['BatchMatMulV2', 'BatchMatMulV2']);
+      expect(spy.nativeOps('float16')).toEqual([productOp('float16'), productOp('float16')]);
       expect(spy.calls.filter((c) => c.op === 'BatchMatMulV2' && c.dtype === 1)).toHaveLength(2);
       tf.dispose([a, b, c, da!]);
     });
@@ -560,7 +610,7 @@ describeBackends(['tensorflow'], () => {
         tf.dispose(tf.matMul(a, a));
       });
       expect(getComputeFormat()).toBeNull();
-      expect(spy.halfOps()).toEqual(['BatchMatMulV2']);
+      expect(spy.halfOps()).toEqual([productOp('bfloat16')]);
       a.dispose();
     });
 

@@ -16,7 +16,7 @@ import {AmpReluGrad} from '../../src/kernel-names.js';
 import {asNodeBackend} from '../../src/native/binding.js';
 import {replacedKernelConfig} from '../../src/native/overrides.js';
 import {isElementwiseOpSupported} from '../../src/native/probe.js';
-import {OpSpy, materialize, values} from './support.js';
+import {OpSpy, materialize, productOp, values} from './support.js';
 
 const SPECIALS = [NaN, -NaN, Infinity, -Infinity, 0, -0, 1e-45, -1e-45, 1.17e-38, -2, 3.5, 65504];
 
@@ -104,7 +104,7 @@ describeBackends(['tensorflow'], () => {
       // No cast: ReluGrad reads both 16-bit copies, the next product reads ReluGrad's.
       expect(spy.calls).toEqual([
         {op: 'ReluGrad', dtype},
-        {op: 'BatchMatMulV2', dtype},
+        {op: productOp(format), dtype},
       ]);
       expect(nativeMemory().deferredBytes - start.deferred).toBeGreaterThanOrEqual(4 * 32 * 16 * 4);
       // Multiplying by 0 or 1 is exact: the same values as tfjs's dy · step(y) on the widened

@@ -8,6 +8,7 @@ import type {FormatName} from '../../src/formats/format-spec.js';
 import {getFormat} from '../../src/formats/index.js';
 import {nativeAccumulation} from '../../src/native/accumulation-probe.js';
 import {TF_DTYPES, asNodeBackend} from '../../src/native/binding.js';
+import {matMulSumsInFloat32} from '../../src/native/half-product.js';
 import type {NativeOpName} from '../../src/native/probe.js';
 import {roundArray} from '../../src/rounding/round-array.js';
 
@@ -246,6 +247,16 @@ export function accumulation(op: NativeOpName, format: FormatName): Accumulation
   const node = asNodeBackend(tf.backend());
   if (node == null) throw new Error('accumulation: the tensorflow backend is not active');
   return nativeAccumulation(node, op, format) === 'float32' ? 'wide' : 'format';
+}
+
+/**
+ * The TF op a native product of two matrices (or batches of one) runs in `format` on this device:
+ * `MatMul` where it sums in float32 (`runHalfProduct`), else `BatchMatMulV2`.
+ */
+export function productOp(format: FormatName): 'MatMul' | 'BatchMatMulV2' {
+  const node = asNodeBackend(tf.backend());
+  if (node == null) throw new Error('productOp: the tensorflow backend is not active');
+  return matMulSumsInFloat32(node, format) ? 'MatMul' : 'BatchMatMulV2';
 }
 
 /**

@@ -5,15 +5,18 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import {runNativeOp} from '../../native/native-op.js';
+import {HandleScope} from '../../native/binding.js';
+import {runHalfProduct} from '../../native/half-product.js';
+import {float32Of} from '../../native/native-op.js';
 import {type OverrideArgs, productMacs, runOverride} from '../../native/overrides.js';
 
 const backendName = 'tensorflow';
 
 /**
  * BatchMatMul (also what tfjs-node's `_FusedMatMul` runs through) in the compute format: TF's
- * `BatchMatMulV2` with `T = half | bfloat16` on inputs cast natively, result cast back to
- * float32. Outside a compute-format context: tfjs-node's own kernel.
+ * `MatMul` (two matrices) or `BatchMatMulV2` with `T = half | bfloat16` on inputs cast natively
+ * (`runHalfProduct`), the result a float32 tensor whose data stays 16-bit until float32 code
+ * reads it. Outside a compute-format context: tfjs-node's own kernel.
  */
 export const batchMatMul: KernelFunc = (args) => {
   const {a, b} = args.inputs as {a: TensorInfo; b: TensorInfo};
@@ -24,17 +27,23 @@ export const batchMatMul: KernelFunc = (args) => {
     op: 'BatchMatMulV2',
     matrixInputs: [a, b],
     macs: productMacs(a, b, transposeA === true),
-    native: (node, format) =>
-      runNativeOp(
-        node,
-        'BatchMatMulV2',
-        format,
-        [
-          {name: 'adj_x', type: node.binding.TF_ATTR_BOOL, value: transposeA === true},
-          {name: 'adj_y', type: node.binding.TF_ATTR_BOOL, value: transposeB === true},
-        ],
-        [a, b],
-      ),
+    native: (node, format) => {
+      const scope = new HandleScope(node.binding);
+      try {
+        const product = runHalfProduct(
+          node,
+          scope,
+          format,
+          a,
+          b,
+          transposeA === true,
+          transposeB === true,
+        );
+        return float32Of(node, scope, product, format);
+      } finally {
+        scope.dispose();
+      }
+    },
   });
 };
 

@@ -6,7 +6,8 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import {HandleScope} from '../../native/binding.js';
-import {epilogue, runHalfOp} from '../../native/native-op.js';
+import {runHalfProduct} from '../../native/half-product.js';
+import {epilogue} from '../../native/native-op.js';
 import {type OverrideArgs, productMacs, runOverride} from '../../native/overrides.js';
 import {isElementwiseOpSupported} from '../../native/probe.js';
 import {withRoundedOutput} from '../shared/round-output.js';
@@ -15,7 +16,7 @@ const backendName = 'tensorflow';
 
 /**
  * `_FusedMatMul` (a Dense layer with bias and relu/linear/elu) in the compute format:
- * TF's `BatchMatMulV2` with `T = half | bfloat16`, then bias and activation in the format too
+ * TF's `MatMul` or `BatchMatMulV2` with `T = half | bfloat16` (`runHalfProduct`), then bias and activation in the format too
  * where TF has them on this device (`epilogue`), so the layer's output holds the format's values
  * and goes to the next layer's product without another cast. Outside a compute-format context:
  * tfjs-node's own kernel (which composes BatchMatMul, Add and the activation). Its gradients are
@@ -39,16 +40,14 @@ export const fusedMatMul: KernelFunc = withRoundedOutput((args) => {
     native: (node, format) => {
       const scope = new HandleScope(node.binding);
       try {
-        const product = runHalfOp(
+        const product = runHalfProduct(
           node,
           scope,
-          'BatchMatMulV2',
           format,
-          [
-            {name: 'adj_x', type: node.binding.TF_ATTR_BOOL, value: transposeA === true},
-            {name: 'adj_y', type: node.binding.TF_ATTR_BOOL, value: transposeB === true},
-          ],
-          [a, b],
+          a,
+          b,
+          transposeA === true,
+          transposeB === true,
         );
         return epilogue(
           node,
