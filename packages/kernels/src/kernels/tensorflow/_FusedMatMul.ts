@@ -15,12 +15,13 @@ import {withRoundedOutput} from '../shared/round-output.js';
 const backendName = 'tensorflow';
 
 /**
- * `_FusedMatMul` (a Dense layer with bias and relu/linear/elu) in the compute format:
- * TF's `MatMul` or `BatchMatMulV2` with `T = half | bfloat16` (`runHalfProduct`), then bias and activation in the format too
- * where TF has them on this device (`epilogue`), so the layer's output holds the format's values
- * and goes to the next layer's product without another cast. Outside a compute-format context:
- * tfjs-node's own kernel (which composes BatchMatMul, Add and the activation). Its gradients are
- * tfjs's own closure, whose BatchMatMul calls follow the format through the backward marks.
+ * `_FusedMatMul` (a Dense layer with bias and relu/linear/elu) in the compute format: TF's
+ * `MatMul` or `BatchMatMulV2` with `T = half | bfloat16` (`runHalfProduct`), then bias and
+ * activation in the format too where TF has them on this device (`epilogue`), so the layer's
+ * output holds the format's values and goes to the next layer's product without another cast.
+ * Outside a compute-format context: tfjs-node's own kernel (which composes BatchMatMul, Add and
+ * the activation). Its gradients are tfjs's own closure, whose BatchMatMul calls follow the
+ * format through the backward marks.
  */
 export const fusedMatMul: KernelFunc = withRoundedOutput((args) => {
   const {a, b, bias, preluActivationWeights} = args.inputs as {
