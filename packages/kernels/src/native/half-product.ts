@@ -1,9 +1,9 @@
-import type {TensorInfo} from '@tensorflow/tfjs';
+import type {Tensor, TensorInfo} from '@tensorflow/tfjs';
 import type {FormatName} from '../formats/format-spec.js';
 import {nativeAccumulation} from './accumulation-probe.js';
-import {type HandleScope, type NodeBackend, TF_DTYPES, type TfHandle, typeAttr} from './binding.js';
+import {HandleScope, type NodeBackend, TF_DTYPES, type TfHandle, typeAttr} from './binding.js';
 import {halfMatrix} from './half-cache.js';
-import {runHalfOp} from './native-op.js';
+import {float32Of, runHalfOp} from './native-op.js';
 import {isNativeOpSupported} from './probe.js';
 
 /** Whether TF's `MatMul` exists in `format` on this device and sums in float32 (probed once). */
@@ -64,4 +64,25 @@ export function runHalfProduct(
     ],
     [a, b],
   );
+}
+
+/**
+ * {@link runHalfProduct} as a float32 tfjs tensor whose data stays the 16-bit result until float32
+ * code reads it (`float32Of`); every other handle is deleted, also when TF throws.
+ */
+export function runNativeProduct(
+  node: NodeBackend,
+  format: FormatName,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): Tensor {
+  const scope = new HandleScope(node.binding);
+  try {
+    const product = runHalfProduct(node, scope, format, a, b, transposeA, transposeB);
+    return float32Of(node, scope, product, format);
+  } finally {
+    scope.dispose();
+  }
 }

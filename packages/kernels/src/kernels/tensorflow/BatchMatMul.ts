@@ -5,9 +5,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import {HandleScope} from '../../native/binding.js';
-import {runHalfProduct} from '../../native/half-product.js';
-import {float32Of} from '../../native/native-op.js';
+import {runNativeProduct} from '../../native/half-product.js';
 import {type OverrideArgs, productMacs, runOverride} from '../../native/overrides.js';
 
 const backendName = 'tensorflow';
@@ -27,23 +25,8 @@ export const batchMatMul: KernelFunc = (args) => {
     op: 'BatchMatMulV2',
     matrixInputs: [a, b],
     macs: productMacs(a, b, transposeA === true),
-    native: (node, format) => {
-      const scope = new HandleScope(node.binding);
-      try {
-        const product = runHalfProduct(
-          node,
-          scope,
-          format,
-          a,
-          b,
-          transposeA === true,
-          transposeB === true,
-        );
-        return float32Of(node, scope, product, format);
-      } finally {
-        scope.dispose();
-      }
-    },
+    native: (node, format) =>
+      runNativeProduct(node, format, a, b, transposeA === true, transposeB === true),
   });
 };
 
