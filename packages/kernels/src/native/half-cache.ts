@@ -319,9 +319,15 @@ export function halfMatrix(
   format: FormatName,
 ): number {
   if (t.shape.length === 3) {
+    // Only a matrix of the same rows and columns: [m, k] and [1, m, k] lie alike in memory, a
+    // [k, m] (or any other) matrix reshaped to [1, m, k] does not.
     const source = reshapes.get(t.dataId as object);
-    const sourceHalf =
-      source != null && source.shape.length === 2 ? cachedHalf(node, source, format) : undefined;
+    const same =
+      source != null &&
+      source.shape.length === 2 &&
+      source.shape[0] === t.shape[1] &&
+      source.shape[1] === t.shape[2];
+    const sourceHalf = same ? cachedHalf(node, source, format) : undefined;
     if (sourceHalf != null) return sourceHalf;
   }
   const cached = cachedHalf(node, t, format);

@@ -173,6 +173,29 @@ describeBackends(['tensorflow'], () => {
       tf.dispose([a2, b, first, a3, b3, y]);
     });
 
+    it('reads a batch of one reshaped from a matrix of another shape with its own layout', () => {
+      // [k, m] reshaped to [1, m, k] is not that matrix: its copy must not stand in for it.
+      const [m, k, n] = [3, 8, 5];
+      const raw = values(m * k, 18, format);
+      const bv = values(k * n, 19, format);
+      const other = tf.tensor2d(raw, [k, m]);
+      const b = tf.tensor2d(bv, [k, n]);
+      materialize(other, b);
+      const first = withComputeFormat(format, () => tf.matMul(other, other, true)); // caches its copy
+      const a3 = tf.reshape(other, [1, m, k]);
+      const y = withComputeFormat(format, () => tf.matMul(a3, tf.reshape(b, [1, k, n])));
+      expect(y.shape).toEqual([1, m, n]);
+      // a3 row-major is `raw` read as [m, k].
+      expectMatchesOracle(
+        y.dataSync() as Float32Array,
+        matMulOracle(raw, bv, m, k, n),
+        format,
+        mode,
+        'C',
+      );
+      tf.dispose([other, b, first, a3, y]);
+    });
+
     it('runs a product as BatchMatMulV2 where MatMul does not sum in float32', () => {
       const a = tf.tensor2d(values(4 * 8, 16, format), [4, 8]);
       const b = tf.tensor2d(values(8 * 2, 17, format), [8, 2]);
