@@ -120,6 +120,11 @@ export const SMALL_PRODUCT_MACS = 2 ** 24;
 /** Ops the small-product rule applies to: products (not convolutions, slower in 16 bits). */
 const SMALL_PRODUCT_OPS: ReadonlySet<NativeOpName> = new Set(['BatchMatMulV2']);
 
+/** Whether `macs` (a product's multiply-adds, where known) is small ({@link SMALL_PRODUCT_MACS}). */
+export function isSmallProduct(macs: number | undefined): macs is number {
+  return macs != null && macs > 0 && macs <= SMALL_PRODUCT_MACS;
+}
+
 /**
  * Whether a product of `macs` multiply-adds in `format` runs natively on this CPU by the
  * small-product rule ({@link SMALL_PRODUCT_MACS}), although the format is not faster in general.
@@ -129,13 +134,7 @@ export function smallProductRule(
   macs: number | undefined,
   cpu: CpuFeatures,
 ): boolean {
-  return (
-    macs != null &&
-    macs > 0 &&
-    macs <= SMALL_PRODUCT_MACS &&
-    SMALL_PRODUCT_OPS.has(op) &&
-    cpu.flags.includes('avx512f')
-  );
+  return isSmallProduct(macs) && SMALL_PRODUCT_OPS.has(op) && cpu.flags.includes('avx512f');
 }
 
 const decisions = new WeakMap<NodeBackend, Map<string, NativeDecision>>();

@@ -284,23 +284,23 @@ export function storeHalf(node: NodeBackend, t: TensorInfo, format: FormatName, 
 }
 
 /**
- * `t` in `format` as a TF handle: the cached copy, or a new Cast(float32 → format) that is cached
- * when `keep` (else tracked by `scope` and deleted with it). TF's Cast rounds to nearest even
- * exactly as `quantize` does (checked over every float32 by the conformance sweep).
+ * `t` in `format` as a TF handle, kept in the cache: its cached copy, its copy made by reshaping
+ * the cached copy of the tensor it reshapes, or a new Cast(float32 → format). Only the last reads
+ * `t`'s float32 handle, so a deferred tensor with a copy in the format is not materialized. TF's
+ * Cast rounds to nearest even exactly as `quantize` does (checked over every float32 by the
+ * conformance sweep).
  */
 export function halfOf(
   node: NodeBackend,
   scope: HandleScope,
   t: TensorInfo,
-  floatId: number,
   format: FormatName,
-  keep: boolean,
 ): number {
   const cached = cachedHalf(node, t, format) ?? reshapedHalf(node, scope, t, format);
   if (cached != null) return cached;
-  const dtype = TF_DTYPES[format]!;
-  const half = scope.cast(floatId, node.binding.TF_FLOAT, dtype);
-  if (!keep) return half.id;
+  // The float32 handle is owned by its tfjs tensor, never deleted here.
+  const [floatId] = node.getInputTensorIds([t]);
+  const half = scope.cast(floatId!, node.binding.TF_FLOAT, TF_DTYPES[format]!);
   scope.release(half);
   storeHalf(node, t, format, half.id);
   return half.id;
@@ -308,7 +308,7 @@ export function halfOf(
 
 /**
  * `t` (a matrix, or a batch of one matrix: `[m, k]` or `[1, m, k]`) in `format` as a 2-D handle:
- * its 16-bit copy (cached, or cast and cached as {@link halfOf} does) or, for a batch of one
+ * its 16-bit copy ({@link halfOf}) or, for a batch of one
  * that tfjs reshaped from a matrix whose copy is cached, that matrix's copy itself; else the copy
  * reshaped (a TF Reshape, no copy, tracked by `scope`).
  */
@@ -330,8 +330,7 @@ export function halfMatrix(
     const sourceHalf = same ? cachedHalf(node, source, format) : undefined;
     if (sourceHalf != null) return sourceHalf;
   }
-  const cached = cachedHalf(node, t, format);
-  const half = cached ?? halfOf(node, scope, t, node.getInputTensorIds([t])[0]!, format, true);
+  const half = halfOf(node, scope, t, format);
   return t.shape.length === 2 ? half : reshapeHalf(scope, half, t.shape.slice(1), format).id;
 }
 

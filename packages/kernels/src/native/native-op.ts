@@ -9,7 +9,7 @@ import {
   type TfOpAttr,
   typeAttr,
 } from './binding.js';
-import {cachedHalf, deferredFloat32, halfOf} from './half-cache.js';
+import {deferredFloat32, halfOf} from './half-cache.js';
 import type {NativeOpName} from './probe.js';
 
 /**
@@ -40,12 +40,7 @@ export function runHalfOp(
   const ids = inputs.map((x) => {
     if ('int32' in x) return scope.int32(x.int32);
     if ('half' in x) return x.half.id;
-    // The cached copy when there is one: a deferred float32 tensor is not materialized for it.
-    const cached = cachedHalf(node, x, format);
-    if (cached != null) return cached;
-    // The float32 handle is owned by its tfjs tensor, never deleted here.
-    const [floatId] = node.getInputTensorIds([x]);
-    return halfOf(node, scope, x, floatId!, format, true);
+    return halfOf(node, scope, x, format);
   });
   return scope.run(op, [typeAttr(node.binding, 'T', dtype), ...attrs], ids);
 }
@@ -75,7 +70,7 @@ export function float32Of(
  */
 export function runNativeOp(
   node: NodeBackend,
-  op: NativeOpName,
+  op: NativeOpName | string,
   format: FormatName,
   attrs: readonly TfOpAttr[],
   inputs: readonly NativeInput[],

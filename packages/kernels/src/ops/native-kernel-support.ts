@@ -7,9 +7,9 @@ import {asNodeBackend, isNativeComputeFormat, type NodeBackend} from '../native/
 import {
   decideNative,
   dispatchState,
+  isSmallProduct,
   type NativeDispatch,
   type NativeReason,
-  SMALL_PRODUCT_MACS,
 } from '../native/dispatch.js';
 import type {NativeOpName} from '../native/probe.js';
 
@@ -85,7 +85,7 @@ export function nativeKernelReport(
   // A policy asks on every layer call: the rows are remembered per backend and dispatch state,
   // and per product size only where the small-product rule can use it.
   const macs = options.macs;
-  const small = macs != null && macs > 0 && macs <= SMALL_PRODUCT_MACS;
+  const small = isSmallProduct(macs);
   const key = `${spec.name}/${dispatchState()}/${small ? macs : '-'}`;
   let cache = reports.get(node);
   if (cache == null || cache.size > 64) {

@@ -2,7 +2,7 @@ import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs';
 import {AmpReluGrad} from '../../kernel-names.js';
 import {HandleScope, asNodeBackend, typeAttr} from '../../native/binding.js';
 import {sharedHalfFormat} from '../../native/half-cache.js';
-import {float32Of, runHalfOp} from '../../native/native-op.js';
+import {runNativeOp} from '../../native/native-op.js';
 import {isElementwiseOpSupported} from '../../native/probe.js';
 
 const backendName = 'tensorflow';
@@ -28,14 +28,13 @@ export const ampReluGrad: KernelFunc = (args) => {
         `[${dy.shape}] and y ${y.dtype} [${y.shape}].`,
     );
   }
+  const format = sharedHalfFormat(node, [dy, y]);
+  if (format != null && isElementwiseOpSupported(node, 'ReluGrad', format)) {
+    return runNativeOp(node, 'ReluGrad', format, [], [dy, y]);
+  }
   const binding = node.binding;
   const scope = new HandleScope(binding);
   try {
-    const format = sharedHalfFormat(node, [dy, y]);
-    if (format != null && isElementwiseOpSupported(node, 'ReluGrad', format)) {
-      const half = runHalfOp(node, scope, 'ReluGrad', format, [], [dy, y]);
-      return float32Of(node, scope, half, format);
-    }
     const ids = node.getInputTensorIds([dy, y]);
     const out = scope.run('ReluGrad', [typeAttr(binding, 'T', binding.TF_FLOAT)], ids);
     return node.createOutputTensor(scope.release(out));

@@ -1,8 +1,8 @@
 import {type KernelConfig, type KernelFunc, MaxPool, type TensorInfo} from '@tensorflow/tfjs';
-import {asNodeBackend, HandleScope} from '../../native/binding.js';
+import {asNodeBackend} from '../../native/binding.js';
 import {getComputeFormat} from '../../native/context.js';
 import {sharedHalfFormat} from '../../native/half-cache.js';
-import {float32Of, runHalfOp} from '../../native/native-op.js';
+import {runNativeOp} from '../../native/native-op.js';
 import {originalKernel} from '../../native/overrides.js';
 import {isElementwiseOpSupported} from '../../native/probe.js';
 import {tfPoolAttrs} from '../shared/tensorflow-pool.js';
@@ -27,19 +27,7 @@ export const maxPool: KernelFunc = (args) => {
     isElementwiseOpSupported(node, 'MaxPool', format)
   ) {
     const pool = tfPoolAttrs(node.binding, x.shape, args.attrs);
-    if (pool != null) {
-      const scope = new HandleScope(node.binding);
-      try {
-        return float32Of(
-          node,
-          scope,
-          runHalfOp(node, scope, 'MaxPool', format, pool.attrs, [x]),
-          format,
-        );
-      } finally {
-        scope.dispose();
-      }
-    }
+    if (pool != null) return runNativeOp(node, 'MaxPool', format, pool.attrs, [x]);
   }
   return originalKernel(MaxPool, backendName)(args);
 };

@@ -1,7 +1,7 @@
 import {type KernelConfig, type KernelFunc, MaxPoolGrad, type TensorInfo} from '@tensorflow/tfjs';
-import {HandleScope, asNodeBackend} from '../../native/binding.js';
+import {asNodeBackend} from '../../native/binding.js';
 import {sharedHalfFormat} from '../../native/half-cache.js';
-import {float32Of, runHalfOp} from '../../native/native-op.js';
+import {runNativeOp} from '../../native/native-op.js';
 import {originalKernel} from '../../native/overrides.js';
 import {isElementwiseOpSupported} from '../../native/probe.js';
 import {tfPoolAttrs} from '../shared/tensorflow-pool.js';
@@ -31,13 +31,7 @@ export const maxPoolGrad: KernelFunc = (args) => {
   if (node != null && format != null && isElementwiseOpSupported(node, 'MaxPoolGrad', format)) {
     const pool = tfPoolAttrs(node.binding, input.shape, args.attrs);
     if (pool?.disjoint === true) {
-      const scope = new HandleScope(node.binding);
-      try {
-        const half = runHalfOp(node, scope, 'MaxPoolGrad', format, pool.attrs, operands);
-        return float32Of(node, scope, half, format);
-      } finally {
-        scope.dispose();
-      }
+      return runNativeOp(node, 'MaxPoolGrad', format, pool.attrs, operands);
     }
   }
   return originalKernel(MaxPoolGrad, backendName)(args);
