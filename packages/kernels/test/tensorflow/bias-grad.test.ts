@@ -2,32 +2,26 @@
 // 16-bit native gradient, rounded once; tfjs-node's float32 sum otherwise.
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
-import {afterAll, beforeAll, expect, it} from 'vitest';
-import {type NativeDispatch, setNativeDispatch, withComputeFormat} from '../../src/index.js';
+import {expect, it} from 'vitest';
+import {withComputeFormat} from '../../src/index.js';
 import {AmpBiasGrad} from '../../src/kernel-names.js';
 import {biasReductionOp, sumsInFloat32} from '../../src/native/bias-reduction.js';
 import {asNodeBackend} from '../../src/native/binding.js';
 import {
-  OpSpy,
   expectMatchesOracle,
-  matMulOracle,
   materialize,
+  matMulOracle,
+  nativeHandles,
+  OpSpy,
   roundingMode,
+  useNativeDispatch,
   values,
 } from './support.js';
 
 describeBackends(['tensorflow'], () => {
-  let previous: NativeDispatch;
-  beforeAll(() => {
-    previous = setNativeDispatch('accurate'); // native wherever the product sums in float32
-  });
-  afterAll(() => {
-    setNativeDispatch(previous);
-  });
+  useNativeDispatch('accurate'); // float16 products run natively too, to make 16-bit gradients
 
   const node = () => asNodeBackend(tf.backend())!;
-  const handles = () =>
-    (tf.backend() as unknown as {getNumOfTFTensors(): number}).getNumOfTFTensors();
   const biasGrad = (dy: tf.Tensor) => tf.engine().runKernel(AmpBiasGrad, {dy}) as tf.Tensor;
   const float32Sum = (dy: tf.Tensor) =>
     tf.tidy(
@@ -53,7 +47,7 @@ describeBackends(['tensorflow'], () => {
       [8, [240, 8]], // a narrow Dense layer's
     ] as const) {
       it(`${format}, ${channels} channels: one reduction on the 16-bit gradient, rounded once`, () => {
-        const before = handles();
+        const before = nativeHandles();
         const a = tf.tensor2d(values(240 * 16, 1, format), [240, 16]);
         const b = tf.tensor2d(values(16 * channels, 2, format), [16, channels]);
         materialize(a, b);
@@ -83,13 +77,13 @@ describeBackends(['tensorflow'], () => {
           expectBitsEqual(db.dataSync() as Float32Array, float32Sum(dy), 'db');
         }
         tf.dispose([a, b, dy, db]);
-        expect(handles(), 'no handle left behind').toBe(before);
+        expect(nativeHandles(), 'no handle left behind').toBe(before);
       });
     }
   }
 
   it('sums a float32 gradient in float32, as tf.sum', () => {
-    const before = handles();
+    const before = nativeHandles();
     const unrounded = tf.tensor3d(values(4 * 16 * 40, 5, 'float32'), [4, 16, 40]);
     materialize(unrounded);
     const spy = new OpSpy();
@@ -103,6 +97,6 @@ describeBackends(['tensorflow'], () => {
     const vector = tf.zeros([3]);
     expect(() => biasGrad(vector)).toThrow(/rank 2 or more; got float32 \[3\]/);
     tf.dispose([unrounded, db, vector]);
-    expect(handles(), 'no handle left behind').toBe(before);
+    expect(nativeHandles(), 'no handle left behind').toBe(before);
   });
 });

@@ -8,6 +8,7 @@ import {asNodeBackend} from '../../src/native/binding.js';
 import {CALIBRATION_THRESHOLD, calibrate} from '../../src/native/calibration.js';
 import {UNKNOWN_CPU, cpuFeatures, overrideCpuFeatures} from '../../src/native/cpu-features.js';
 import {decideNative} from '../../src/native/dispatch.js';
+import {nativeHandles} from './support.js';
 
 describeBackends(['tensorflow'], () => {
   let previous: NativeDispatch;
@@ -20,8 +21,7 @@ describeBackends(['tensorflow'], () => {
     setNativeDispatch(previous);
   });
 
-  const handles = () =>
-    (tf.backend() as unknown as {getNumOfTFTensors(): number}).getNumOfTFTensors();
+  const handles = nativeHandles;
 
   it('decides by one measured product per format when the CPU flags are unknown', () => {
     const node = asNodeBackend(tf.backend())!;

@@ -1,33 +1,18 @@
 // Native outputs live in 16 bits until float32 code reads them.
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
-import {afterAll, beforeAll, expect, it} from 'vitest';
-import {
-  type NativeDispatch,
-  nativeMemory,
-  quantize,
-  setNativeDispatch,
-  withComputeFormat,
-} from '../../src/index.js';
-import {OpSpy, values} from './support.js';
+import {expect, it} from 'vitest';
+import {nativeMemory, quantize, withComputeFormat} from '../../src/index.js';
+import {nativeHandles, OpSpy, useNativeDispatch, values} from './support.js';
 
 describeBackends(['tensorflow'], () => {
-  let previous: NativeDispatch;
-  beforeAll(() => {
-    previous = setNativeDispatch('all');
-  });
-  afterAll(() => {
-    setNativeDispatch(previous);
-  });
-
-  const handles = () =>
-    (tf.backend() as unknown as {getNumOfTFTensors(): number}).getNumOfTFTensors();
+  useNativeDispatch('all');
 
   it('keeps a native output as its 16-bit copy only, until float32 code reads it', () => {
     const a = tf.tensor2d(values(64 * 32, 1, 'bfloat16'), [64, 32]);
     const b = tf.tensor2d(values(32 * 48, 2, 'bfloat16'), [32, 48]);
     tf.tidy(() => [a, b].map((t) => t.add(0))); // give a and b their handles
-    const start = {handles: handles(), memory: nativeMemory()};
+    const start = {handles: nativeHandles(), memory: nativeMemory()};
     const c = withComputeFormat('bfloat16', () => tf.matMul(a, b));
     const d = withComputeFormat('bfloat16', () => tf.matMul(c, b, false, true));
     // c and d exist as 16-bit handles only (plus the casts of a and b): no float32 copy of c was
@@ -49,7 +34,7 @@ describeBackends(['tensorflow'], () => {
     tf.dispose([c, d, want]);
     // Disposing frees every 16-bit copy: back where we started.
     expect(nativeMemory().deferredBytes).toBe(start.memory.deferredBytes);
-    expect(handles()).toBe(start.handles + nativeMemory().handles - start.memory.handles);
+    expect(nativeHandles()).toBe(start.handles + nativeMemory().handles - start.memory.handles);
     tf.dispose([a, b]);
   });
 

@@ -3,30 +3,16 @@
 import * as tf from '@tensorflow/tfjs';
 import {MaxPoolGrad, type TensorInfo} from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
-import {afterAll, beforeAll, expect, it} from 'vitest';
-import {
-  type NativeDispatch,
-  fusedConv2d,
-  nativeMemory,
-  setNativeDispatch,
-  withComputeFormat,
-} from '../../src/index.js';
+import {expect, it} from 'vitest';
+import {fusedConv2d, nativeMemory, withComputeFormat} from '../../src/index.js';
 import {asNodeBackend} from '../../src/native/binding.js';
 import {replacedKernelConfig} from '../../src/native/overrides.js';
 import {isElementwiseOpSupported} from '../../src/native/probe.js';
-import {OpSpy, materialize, values} from './support.js';
+import {materialize, nativeHandles, OpSpy, useNativeDispatch, values} from './support.js';
 
 describeBackends(['tensorflow'], () => {
-  let previous: NativeDispatch;
-  beforeAll(() => {
-    previous = setNativeDispatch('all');
-  });
-  afterAll(() => {
-    setNativeDispatch(previous);
-  });
+  useNativeDispatch('all');
 
-  const handles = () =>
-    (tf.backend() as unknown as {getNumOfTFTensors(): number}).getNumOfTFTensors();
   const bits = (t: TensorInfo) => (tf.backend().readSync(t.dataId) as Float32Array).slice();
 
   for (const format of ['bfloat16', 'float16'] as const) {
@@ -37,7 +23,7 @@ describeBackends(['tensorflow'], () => {
       [3, 2, 'same', false], // overlapping windows: summed in float32 by tfjs-node's kernel
     ] as const) {
       it(`${format}, pool ${pool} stride ${stride} ${pad}: ${native ? 'in 16 bits' : 'float32'}, tfjs-node’s values`, () => {
-        const before = handles();
+        const before = nativeHandles();
         // Coarse values: the relu makes many all-zero windows and ties, where the first maximum
         // takes the gradient.
         const x = tf.tensor4d(
@@ -80,7 +66,7 @@ describeBackends(['tensorflow'], () => {
         expectBitsEqual(bits(ours), want, `${format} MaxPoolGrad`);
         tf.backend().disposeData(theirs.dataId);
         tf.dispose([x, filter, w, input, output, dy, ours]);
-        expect(handles(), 'no handle left behind').toBe(before);
+        expect(nativeHandles(), 'no handle left behind').toBe(before);
       });
     }
   }

@@ -3,34 +3,26 @@
 import * as tf from '@tensorflow/tfjs';
 import {Step, type TensorInfo} from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
-import {afterAll, beforeAll, expect, it} from 'vitest';
-import {
-  type NativeDispatch,
-  fusedConv2d,
-  fusedMatMul,
-  nativeMemory,
-  setNativeDispatch,
-  withComputeFormat,
-} from '../../src/index.js';
+import {expect, it} from 'vitest';
+import {fusedConv2d, fusedMatMul, nativeMemory, withComputeFormat} from '../../src/index.js';
 import {AmpReluGrad} from '../../src/kernel-names.js';
 import {asNodeBackend} from '../../src/native/binding.js';
 import {replacedKernelConfig} from '../../src/native/overrides.js';
 import {isElementwiseOpSupported} from '../../src/native/probe.js';
-import {OpSpy, materialize, productOp, values} from './support.js';
+import {
+  materialize,
+  nativeHandles,
+  OpSpy,
+  productOp,
+  useNativeDispatch,
+  values,
+} from './support.js';
 
 const SPECIALS = [NaN, -NaN, Infinity, -Infinity, 0, -0, 1e-45, -1e-45, 1.17e-38, -2, 3.5, 65504];
 
 describeBackends(['tensorflow'], () => {
-  let previous: NativeDispatch;
-  beforeAll(() => {
-    previous = setNativeDispatch('all');
-  });
-  afterAll(() => {
-    setNativeDispatch(previous);
-  });
+  useNativeDispatch('all');
 
-  const handles = () =>
-    (tf.backend() as unknown as {getNumOfTFTensors(): number}).getNumOfTFTensors();
   const bits = (t: TensorInfo) => (tf.backend().readSync(t.dataId) as Float32Array).slice();
 
   it('step: tfjs-node’s values bit for bit in four TF ops, with no tensor filled in JavaScript', () => {
@@ -39,7 +31,7 @@ describeBackends(['tensorflow'], () => {
     const x = tf.tensor1d([...SPECIALS, ...values(4096, 7, 'float32')]);
     materialize(x);
     for (const alpha of [0, 0.25, -3]) {
-      const start = handles();
+      const start = nativeHandles();
       const spy = new OpSpy();
       const ours = tf.step(x, alpha);
       spy.restore();
@@ -52,7 +44,7 @@ describeBackends(['tensorflow'], () => {
       expectBitsEqual(bits(ours), bits(theirs), `step alpha=${alpha}`);
       tf.dispose(ours);
       tf.backend().disposeData(theirs.dataId);
-      expect(handles(), 'no handle left behind').toBe(start);
+      expect(nativeHandles(), 'no handle left behind').toBe(start);
     }
     tf.dispose(x);
   });
@@ -61,7 +53,7 @@ describeBackends(['tensorflow'], () => {
     const y = tf.tensor1d([NaN, -1, 2, 0, -0, -Infinity, Infinity, -1, 1, 1e-45, -1e-45]);
     const dy = tf.tensor1d([1, NaN, 3, Infinity, 2, 1, 1, -Infinity, NaN, 5, 5]);
     materialize(y, dy);
-    const start = handles();
+    const start = nativeHandles();
     const spy = new OpSpy();
     const g = tf.engine().runKernel(AmpReluGrad, {dy, y}) as tf.Tensor;
     spy.restore();
@@ -73,7 +65,7 @@ describeBackends(['tensorflow'], () => {
     want[9] = 0;
     expectBitsEqual(g.dataSync() as Float32Array, want, 'ReluGrad');
     tf.dispose(g);
-    expect(handles()).toBe(start);
+    expect(nativeHandles()).toBe(start);
     expect(() => tf.engine().runKernel(AmpReluGrad, {dy, y: tf.zeros([2])})).toThrow(
       /two float32 tensors of one shape.*\[11\].*\[2\]/,
     );
@@ -85,12 +77,12 @@ describeBackends(['tensorflow'], () => {
       const a = tf.tensor2d(values(32 * 24, 1, format), [32, 24]);
       const b = tf.tensor2d(values(24 * 16, 2, format), [24, 16]);
       const c = tf.tensor2d(values(16 * 16, 3, format), [16, 16]);
-      const before = handles();
+      const before = nativeHandles();
       materialize(a, b, c);
       // The one-time probe of ReluGrad in the format, before the spy.
       isElementwiseOpSupported(asNodeBackend(tf.backend())!, 'ReluGrad', format);
       const start = {
-        handles: handles(),
+        handles: nativeHandles(),
         deferred: nativeMemory().deferredBytes,
       };
       // y and dy as a native layer's output and the gradient a native product passes down.
@@ -115,7 +107,7 @@ describeBackends(['tensorflow'], () => {
       expect(nativeMemory().deferredBytes).toBe(start.deferred);
       // With a, b and c go their cached 16-bit copies: back where we started.
       tf.dispose([a, b, c]);
-      expect(handles()).toBe(before);
+      expect(nativeHandles()).toBe(before);
     }
   });
 
@@ -151,7 +143,7 @@ describeBackends(['tensorflow'], () => {
             }),
           ),
         );
-      const start = handles();
+      const start = nativeHandles();
       for (const [name, ours, theirs, inputs] of [
         [
           'conv',
@@ -168,7 +160,7 @@ describeBackends(['tensorflow'], () => {
         }
         tf.dispose([...g1, ...g2]);
       }
-      expect(handles(), 'no handle left behind').toBe(start);
+      expect(nativeHandles(), 'no handle left behind').toBe(start);
     }
     tf.dispose([x, filter, bias, a, b]);
   });

@@ -3,9 +3,10 @@
 // that comes from the accumulation order only.
 import * as tf from '@tensorflow/tfjs';
 import {NativeOpSpy} from '@tfjs-amp/test-utils';
-import {expect} from 'vitest';
+import {afterAll, beforeAll, expect} from 'vitest';
 import type {FormatName} from '../../src/formats/format-spec.js';
 import {getFormat} from '../../src/formats/index.js';
+import {type NativeDispatch, setNativeDispatch} from '../../src/index.js';
 import {nativeAccumulation} from '../../src/native/accumulation-probe.js';
 import {TF_DTYPES, asNodeBackend} from '../../src/native/binding.js';
 import {matMulSumsInFloat32} from '../../src/native/half-product.js';
@@ -45,6 +46,22 @@ export class OpSpy extends NativeOpSpy {
   halfOps(): string[] {
     return [...this.nativeOps('float16'), ...this.nativeOps('bfloat16')];
   }
+}
+
+/** Runs the enclosing suite under the dispatch `mode`, putting the previous mode back after. */
+export function useNativeDispatch(mode: NativeDispatch): void {
+  let previous: NativeDispatch;
+  beforeAll(() => {
+    previous = setNativeDispatch(mode);
+  });
+  afterAll(() => {
+    setNativeDispatch(previous);
+  });
+}
+
+/** How many TensorFlow handles tfjs-node holds now (its tensors' and the cast cache's). */
+export function nativeHandles(): number {
+  return (tf.backend() as unknown as {getNumOfTFTensors(): number}).getNumOfTFTensors();
 }
 
 /**
