@@ -3,6 +3,7 @@ import type {PolicyReason} from './cast-points.js';
 import {describeValue, wrongType} from './internal/errors.js';
 import {type LayerExecution, type PolicyExecution, layerExecution} from './internal/execution.js';
 import {isLayer, type Layer, walkLayers} from './internal/layer-walk.js';
+import {denseMacsPerRow} from './internal/native-shortcut.js';
 import {LAYER_RECORDS} from './internal/registry.js';
 
 export type {PolicyExecution} from './internal/execution.js';
@@ -102,12 +103,12 @@ function describeExecution(
   computeFormat: FormatName,
   batchSize: number | undefined,
 ): LayerExecution {
-  const kernel = (layer as unknown as {kernel?: {shape: number[]} | null}).kernel;
-  const dense = layer.getClassName() === 'Dense' && kernel != null && kernel.shape.length === 2;
-  const perRow = dense ? kernel.shape[0]! * kernel.shape[1]! : 0;
-  if (dense && batchSize != null) return layerExecution(layer, computeFormat, batchSize * perRow);
+  const perRow = denseMacsPerRow(layer);
+  if (perRow != null && batchSize != null) {
+    return layerExecution(layer, computeFormat, batchSize * perRow);
+  }
   const general = layerExecution(layer, computeFormat);
-  if (general.execution !== 'emulated' || !dense) return general;
+  if (general.execution !== 'emulated' || perRow == null) return general;
   const rows = Math.floor(SMALL_PRODUCT_MACS / perRow);
   if (rows < 1 || layerExecution(layer, computeFormat, rows * perRow).execution !== 'native') {
     return general;

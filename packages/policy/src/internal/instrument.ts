@@ -23,6 +23,12 @@ function isTensor(value: unknown): value is tf.Tensor {
   return value instanceof tf.Tensor;
 }
 
+/** The one tensor a layer was called with: a tensor, or (from a Sequential) an array holding it. */
+function singleTensor(inputs: unknown): tf.Tensor | null {
+  const value = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : null) : inputs;
+  return isTensor(value) ? value : null;
+}
+
 function allConcrete(inputs: unknown): boolean {
   return Array.isArray(inputs) ? inputs.every((x) => x == null || isTensor(x)) : isTensor(inputs);
 }
@@ -80,14 +86,8 @@ export function patchCall(
       }
       // A layer whose kernels all run natively leaves its input and weight casts to them: one
       // Cast per tensor (cached), no float32 rounded copy (see nativeShortcut).
-      const single = Array.isArray(inputs)
-        ? inputs.length === 1 && isTensor(inputs[0])
-          ? (inputs[0] as tf.Tensor)
-          : null
-        : isTensor(inputs)
-          ? (inputs as tf.Tensor)
-          : null;
-      const shortcut = format === 'float32' ? null : nativeShortcut(layer, format, single);
+      const shortcut =
+        format === 'float32' ? null : nativeShortcut(layer, format, singleTensor(inputs));
       const rounded =
         shortcut == null ? weights : weights.filter((w) => !shortcut.nativeWeights.has(w));
       const restoreReads = plan.roundWeights ? roundWeightReads(rounded, format) : null;
@@ -111,12 +111,7 @@ export function patchCall(
         // The compute-format context lets native half-precision kernels (tfjs-node) run the
         // layer's matrix work in the format; elsewhere it changes nothing and the cast points
         // above and below are the emulation.
-        // Layers get one tensor, or (from a Sequential) an array holding it.
-        const input = Array.isArray(castInputs)
-          ? castInputs.length === 1
-            ? (castInputs[0] as tf.Tensor)
-            : null
-          : (castInputs as tf.Tensor);
+        const input = singleTensor(castInputs);
         let viaDirect = false;
         let outputs = withComputeFormat(format, () => {
           const call = shortcut?.direct ?? emulatedCall;

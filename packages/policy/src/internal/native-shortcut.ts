@@ -88,14 +88,24 @@ export function nativeShortcut(
 }
 
 /**
+ * A Dense layer's multiply-adds per row of its input (inputs · units), or undefined for other
+ * layers (and a Dense layer not built yet).
+ */
+export function denseMacsPerRow(layer: Layer): number | undefined {
+  if (layer.getClassName() !== 'Dense') return undefined;
+  const kernel = (layer as unknown as {kernel?: {shape: number[]} | null}).kernel;
+  if (kernel == null || kernel.shape.length !== 2) return undefined;
+  return kernel.shape[0]! * kernel.shape[1]!;
+}
+
+/**
  * A Dense layer's multiply-adds for a call on `input` (rows · inputs · units, what each of its
  * three products does), or undefined for other layers and inputs of rank other than 2.
  */
 export function denseMacs(layer: Layer, input: tf.Tensor | null | undefined): number | undefined {
-  if (layer.getClassName() !== 'Dense' || input == null || input.rank !== 2) return undefined;
-  const kernel = (layer as unknown as {kernel?: LayerVariable | null}).kernel;
-  if (kernel == null || kernel.shape.length !== 2) return undefined;
-  return input.shape[0]! * kernel.shape[0]! * kernel.shape[1]!;
+  const perRow = denseMacsPerRow(layer);
+  if (perRow == null || input == null || input.rank !== 2) return undefined;
+  return input.shape[0]! * perRow;
 }
 
 /**
