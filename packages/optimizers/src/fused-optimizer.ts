@@ -655,7 +655,7 @@ export class FusedOptimizer extends tf.Optimizer {
       (field) => (inner[field] as Tensor).dataSync()[0] as number,
     );
     rule.slotFields.forEach((field, k) => {
-      const list = (inner[field] ?? []) as ({originalName: string; variable: Variable} | null)[];
+      const list = (inner[field] ?? []) as (SlotItem | null)[];
       list.forEach((item, i) => {
         if (item == null) return;
         let entry = this.entries[i];
@@ -670,17 +670,14 @@ export class FusedOptimizer extends tf.Optimizer {
         entry.slots[k] = slot;
         entry.slotNames[k] = item.originalName;
       });
-      tf.dispose(list.filter((item) => item != null).map((item) => item!.variable));
-      inner[field] = [];
     });
+    this.freeInnerSlots();
     this.importPending = false;
   }
 
   private destroyEntries(): void {
-    for (const entry of this.entries.splice(0)) {
-      entry.master?.destroy();
-      for (const slot of entry.slots) slot?.destroy();
-    }
+    for (let i = 0; i < this.entries.length; i++) this.destroyEntry(i);
+    this.entries.length = 0;
   }
 }
 
