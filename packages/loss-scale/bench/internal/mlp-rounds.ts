@@ -1,4 +1,5 @@
-// The MLP step the wasm loss-scale benchmarks time, and their rotating-rounds loop.
+// The MLP step the loss-scale benchmarks time (wasm here, Chromium through
+// test/browser/device-mode-page.ts), and the wasm benchmarks' rotating-rounds loop.
 import * as tf from '@tensorflow/tfjs';
 import type {Series} from './compare-runs.js';
 
@@ -7,8 +8,12 @@ export const HIDDEN = 256;
 export const CLASSES = 10;
 export const BATCH = 64;
 
-/** MLP INPUTS-HIDDEN-HIDDEN-CLASSES with seeded Glorot kernels (the same weights every time). */
-function mlp(): tf.Sequential {
+/**
+ * MLP INPUTS-HIDDEN-HIDDEN-CLASSES with seeded Glorot kernels (the same weights every time); the
+ * Chromium page test/browser/device-mode-page.ts trains it too, so the wasm and browser
+ * benchmarks time one model.
+ */
+export function mlp(): tf.Sequential {
   const dense = (
     units: number,
     seed: number,

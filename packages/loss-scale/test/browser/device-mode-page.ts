@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import {LossScaleOptimizer, type StepMode} from '@tfjs-amp/loss-scale';
+import {batch, mlp} from '../../bench/internal/mlp-rounds.js';
 
 export interface PageSeries {
   name: string;
@@ -78,24 +79,6 @@ async function smallRun(mode: 'sync' | 'device', spy: boolean) {
   return {stepReads, state, bits};
 }
 
-function mlp(): tf.Sequential {
-  const dense = (
-    units: number,
-    seed: number,
-    activation: 'relu' | 'softmax',
-    inputShape?: number[],
-  ) =>
-    tf.layers.dense({
-      units,
-      activation,
-      kernelInitializer: tf.initializers.glorotUniform({seed}),
-      ...(inputShape ? {inputShape} : {}),
-    });
-  return tf.sequential({
-    layers: [dense(256, 1, 'relu', [128]), dense(256, 2, 'relu'), dense(10, 3, 'softmax')],
-  });
-}
-
 async function run(): Promise<PageResult> {
   const params = new URLSearchParams(location.search);
   const backend = params.get('backend') ?? 'webgl';
@@ -131,8 +114,7 @@ async function run(): Promise<PageResult> {
     backoffFactor: 2 ** -20,
   });
   model.compile({optimizer: auto, loss: 'categoricalCrossentropy'});
-  const fx = tf.randomNormal([64, 128], 0, 1, 'float32', 7);
-  const fy = tf.oneHot(tf.randomUniform([64], 0, 10, 'int32', 8), 10);
+  const {x: fx, y: fy} = batch();
   const h = await model.fit(fx, fy, {epochs: 4, batchSize: 16, verbose: 0});
   const fitSkipped = (await auto.readState()).skippedSteps;
   model.dispose();
