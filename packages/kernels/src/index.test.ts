@@ -36,6 +36,7 @@ const EXPORTS_0 = [
   'resetNativeMemoryPeak',
   'roundArray',
   'setNativeDispatch',
+  'trackTensorBytes',
   'withComputeFormat',
 ];
 

@@ -51,6 +51,8 @@ export {
 export type {NativeDecision, NativeDispatch, NativeReason} from './native/dispatch.js';
 export {nativeMemory, resetNativeMemoryPeak} from './native/half-cache.js';
 export type {NativeMemory} from './native/half-cache.js';
+export {trackTensorBytes} from './native/tensor-bytes.js';
+export type {TensorBytes, TensorBytesTracker} from './native/tensor-bytes.js';
 export {CPU_FLAGS_OF_INTEREST, cpuFeatures, parseCpuInfo} from './native/cpu-features.js';
 export type {CpuFeatures} from './native/cpu-features.js';
 

@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+import {describeBackends} from '@tfjs-amp/test-utils';
+import {expect, it} from 'vitest';
+import {setNativeDispatch, trackTensorBytes, withComputeFormat} from '../index.js';
+
+describeBackends(['cpu'], () => {
+  it('trackTensorBytes is null where the backend is not tfjs-node', () => {
+    expect(trackTensorBytes()).toBeNull();
+  });
+});
+
+describeBackends(['tensorflow'], () => {
+  it('counts every TF tensor from creation to deletion, 16-bit ones at 2 bytes', () => {
+    const x = tf.ones([64, 32]);
+    const w = tf.ones([32, 16]);
+    tf.dispose(tf.add(x, w.sum())); // handles for x and w exist before tracking
+    const binding = (tf.backend() as unknown as {binding: unknown}).binding;
+    const tracker = trackTensorBytes()!;
+    expect((tf.backend() as unknown as {binding: unknown}).binding).not.toBe(binding);
+    const y = tf.mul(x, x); // one float32 [64, 32] output
+    expect(tracker.read()).toEqual({liveBytes: 64 * 32 * 4, peakBytes: 64 * 32 * 4});
+    y.dispose();
+    expect(tracker.read()).toEqual({liveBytes: 0, peakBytes: 64 * 32 * 4});
+    tf.dispose(x.add(1)); // freed again: the peak stays
+    const previous = setNativeDispatch('all');
+    try {
+      // A native bfloat16 product: 16-bit copies of x and w and a 16-bit result, beside the
+      // float32 [64, 16] the caller reads.
+      const z = withComputeFormat('bfloat16', () => tf.matMul(x, w));
+      z.dataSync();
+      const {liveBytes} = tracker.read();
+      expect(liveBytes).toBeGreaterThanOrEqual(64 * 16 * 4);
+      expect(liveBytes % 2).toBe(0);
+      z.dispose();
+    } finally {
+      setNativeDispatch(previous);
+    }
+    // The cast cache keeps x's and w's 16-bit copies until they go; x and w themselves were made
+    // before tracking and never counted.
+    tf.dispose([x, w]);
+    const stopped = tracker.stop();
+    expect(stopped.liveBytes).toBe(0);
+    expect(tracker.stop()).toEqual(stopped);
+    expect((tf.backend() as unknown as {binding: unknown}).binding).toBe(binding);
+  });
+});
