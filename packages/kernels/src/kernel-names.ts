@@ -46,3 +46,11 @@ export type AmpBiasGrad = typeof AmpBiasGrad;
  * know it ignore it, and the op rounds after them.
  */
 export const ROUND_OUTPUT_ATTR = 'roundOutputTo';
+
+/**
+ * Attribute with which `fusedMatMul` (option `roundWeightTo`) asks tfjs-node's `_FusedMatMul`
+ * to read its `b` input rounded to a format, rounding it itself for the product and freeing the
+ * rounded copy right after; the registered gradient rounds it again where it needs it. Set only
+ * on tfjs-node (elsewhere the op rounds `b` before the kernel).
+ */
+export const ROUND_WEIGHT_ATTR = 'roundWeightTo';

@@ -5,7 +5,8 @@ import {ensureAmpKernels} from '../kernels/register-kernels.js';
 import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
 import {ensureRounded, roundOutputOption} from './round-output.js';
-import {ROUND_OUTPUT_ATTR} from '../kernel-names.js';
+import {ROUND_OUTPUT_ATTR, ROUND_WEIGHT_ATTR} from '../kernel-names.js';
+import {quantize} from './quantize.js';
 import type {FormatName} from '../formats/format-spec.js';
 
 /** Activations {@link fusedMatMul} fuses (forward and backward). */
@@ -27,6 +28,14 @@ export interface FusedMatMulArgs {
    * by a rounding after the kernel. The gradient passes the rounding straight through.
    */
   roundOutputTo?: FormatName;
+  /**
+   * A format to read `b` in (default none): the product uses `b` rounded to it, and `b`'s
+   * gradient is rounded to it, as if `b` were `quantize(b, format)` (a cast point). On tfjs-node
+   * the rounded copy exists only while a product runs (the gradient rounds `b` again for `a`'s
+   * gradient), so a step holds no float32 rounded copy of the weight; elsewhere it is
+   * `quantize(b, format)`.
+   */
+  roundWeightTo?: FormatName;
 }
 
 /**
@@ -49,8 +58,10 @@ export function fusedMatMul({
   bias,
   activation = 'linear',
   roundOutputTo,
+  roundWeightTo,
 }: FusedMatMulArgs): tf.Tensor2D {
   const roundTo = roundOutputOption('fusedMatMul', roundOutputTo);
+  const weightTo = roundOutputOption('fusedMatMul', roundWeightTo, 'roundWeightTo');
   for (const [name, t, rank] of [
     ['a', a, 2],
     ['b', b, 2],
@@ -75,8 +86,11 @@ export function fusedMatMul({
     // The kernels take batched operands, as tfjs's own fused op passes them; tfjs-node's (and
     // ours on it) take matrices as they are, which saves three Reshape ops per call.
     const batched = tf.getBackend() !== 'tensorflow';
+    // Elsewhere the weight's cast point is an op before the kernel (its copy is kept for the
+    // gradient, as the tape keeps any input).
+    const bIn = batched && weightTo != null ? quantize(b, weightTo) : b;
     const a3 = batched ? tf.reshape(a, [1, ...a.shape]) : a;
-    const b3 = batched ? tf.reshape(b, [1, ...b.shape]) : b;
+    const b3 = batched ? tf.reshape(bIn, [1, ...b.shape]) : b;
     const inputs: Record<string, Tensor> = {a: a3, b: b3};
     if (bias != null) inputs.bias = bias;
     const attrs = {
@@ -85,6 +99,7 @@ export function fusedMatMul({
       activation,
       leakyreluAlpha: 0.2,
       ...(roundTo == null ? {} : {[ROUND_OUTPUT_ATTR]: roundTo}),
+      ...(batched || weightTo == null ? {} : {[ROUND_WEIGHT_ATTR]: weightTo}),
     };
     const y = tf
       .engine()
@@ -109,6 +124,12 @@ export const fusedMatMulGradConfig: GradConfig = {
       transposeB: boolean;
       activation?: string;
     };
+    // `b` read rounded (tfjs-node, ROUND_WEIGHT_ATTR): round it again for a's gradient, free the
+    // copy after that product, and round b's gradient, as a cast point before `b` would.
+    const weightTo = (attrs as Record<string, unknown>)[ROUND_WEIGHT_ATTR] as
+      | FormatName
+      | undefined;
+    if (weightTo != null) return roundedWeightGrads(dy as Tensor, saved, attrs, weightTo);
     const g = dy as Tensor;
     // Once for all three gradients (the engine's backward scope disposes it), so a native kernel
     // casts it once too.
@@ -130,3 +151,45 @@ export const fusedMatMulGradConfig: GradConfig = {
     return grads;
   },
 };
+
+/**
+ * {@link fusedMatMulGradConfig}'s gradients where the kernel read `b` rounded to `format`
+ * (`roundWeightTo` on tfjs-node, where the operands are matrices): the same values as a cast
+ * point before `b` gives (`quantize(b)` in a's product, b's gradient rounded), with the rounded
+ * copy of `b` alive only during a's product and b's gradient rounded by the product's kernel,
+ * which frees its float32 result as soon as the 16-bit copy exists.
+ */
+function roundedWeightGrads(
+  dy: Tensor,
+  saved: Tensor[],
+  attrs: NamedAttrMap,
+  format: FormatName,
+): Record<string, () => Tensor> {
+  const [a, b, y] = saved as [Tensor, Tensor, Tensor];
+  const {transposeA, transposeB, activation} = attrs as unknown as {
+    transposeA: boolean;
+    transposeB: boolean;
+    activation?: string;
+  };
+  if (transposeA || transposeB) {
+    throw new Error(
+      'tfjs-amp: roundWeightTo is for untransposed operands (fusedMatMul passes none)',
+    );
+  }
+  const act = activation == null || activation === 'linear' ? dy : reluBackward(dy, y);
+  const product = (x: Tensor, w: Tensor, tA: boolean, tB: boolean, extra: NamedAttrMap) =>
+    tf.engine().runKernel(_FusedMatMul, {a: x, b: w}, {
+      transposeA: tA,
+      transposeB: tB,
+      activation: 'linear',
+      leakyreluAlpha: 0.2,
+      ...extra,
+    } as unknown as NamedAttrMap) as Tensor;
+  return {
+    // act · round(b)ᵀ, the rounded copy made and freed by the kernel.
+    a: () => product(act, b, false, true, {[ROUND_WEIGHT_ATTR]: format}),
+    // round(aᵀ · act): the cast point's gradient, rounded by the kernel.
+    b: () => ensureRounded(product(a, act, true, false, {[ROUND_OUTPUT_ATTR]: format}), format),
+    bias: () => biasBackward(act),
+  };
+}

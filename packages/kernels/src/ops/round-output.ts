@@ -8,9 +8,13 @@ import {quantize} from './quantize.js';
  * The fused ops' `roundOutputTo` option checked: a format name (float32 means none), or
  * undefined.
  */
-export function roundOutputOption(where: string, value: unknown): FormatName | undefined {
+export function roundOutputOption(
+  where: string,
+  value: unknown,
+  option = 'roundOutputTo',
+): FormatName | undefined {
   if (value == null) return undefined;
-  const name = resolveFormat(value as FormatName, where, 'roundOutputTo').name;
+  const name = resolveFormat(value as FormatName, where, option).name;
   return name === 'float32' ? undefined : name;
 }
 

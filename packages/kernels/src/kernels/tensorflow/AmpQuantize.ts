@@ -68,15 +68,18 @@ export const ampQuantize: KernelFunc = (args) => {
 /**
  * `x` rounded to `format` (nearest even, not saturated) as a new float32 tensor, by the casts
  * {@link ampQuantize} uses, marked as holding only the format's values; null where the device
- * lacks the casts (or the format has no TF dtype). For kernels that round their own output.
+ * lacks the casts (or the format has no TF dtype). For kernels that round their own output or
+ * inputs. With `consume`, `x` is a tensor the caller owns and gives up: its data is freed as soon
+ * as the 16-bit copy exists, before that is widened, so the three never coexist.
  */
 export function roundedCopy(
   node: NodeBackend,
   x: TensorInfo,
   format: FormatName,
+  options?: {readonly consume?: boolean},
 ): TensorInfo | null {
   if (TF_DTYPES[format] == null || !isNativeCastSupported(node, format)) return null;
-  return roundWithCasts(node, x, getFormat(format), false);
+  return roundWithCasts(node, x, getFormat(format), false, options?.consume === true);
 }
 
 function roundWithCasts(
@@ -84,6 +87,7 @@ function roundWithCasts(
   x: TensorInfo,
   spec: FormatSpec,
   saturate: boolean,
+  consume = false,
 ): TensorInfo {
   const binding = node.binding;
   const dtype = TF_DTYPES[spec.name]!;
@@ -91,6 +95,7 @@ function roundWithCasts(
   const result = inScope(node, x, (scope, xId) => {
     const id = saturate ? clampToMaxFinite(scope, xId, spec.maxFinite) : xId;
     const narrow = scope.cast(id, binding.TF_FLOAT, dtype);
+    if (consume) (node as unknown as DataOwner).disposeData(x.dataId as object);
     // The 16-bit copy is what a native kernel reading the rounded tensor needs: keep it, where
     // the dispatch runs some matrix kernel natively in the format (an emulated format would
     // only hold it).
@@ -102,6 +107,10 @@ function roundWithCasts(
   markRoundedData(result, spec.name);
   if (narrowId != null) storeHalf(node, result, spec.name, narrowId);
   return result;
+}
+
+interface DataOwner {
+  disposeData(dataId: object): void;
 }
 
 /** Whether the dispatch runs a matrix kernel natively in `format` on this backend. */
