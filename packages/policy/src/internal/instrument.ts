@@ -3,7 +3,12 @@ import {type FormatName, withComputeFormat} from '@tfjs-amp/kernels';
 import type {CastPlan} from '../cast-points.js';
 import {castTo, markRounded} from './cast.js';
 import type {Layer} from './layer-walk.js';
-import {LINEAR_ACTIVATION, fusedCall, nativeShortcut} from './native-shortcut.js';
+import {
+  LINEAR_ACTIVATION,
+  fusedCall,
+  kernelRoundedByFusedCall,
+  nativeShortcut,
+} from './native-shortcut.js';
 import type {VariableRounding} from './variable-rounding.js';
 import {roundWeightReads} from './weight-reads.js';
 
@@ -88,18 +93,29 @@ export function patchCall(
       // Cast per tensor (cached), no float32 rounded copy (see nativeShortcut).
       const shortcut =
         format === 'float32' ? null : nativeShortcut(layer, format, singleTensor(inputs));
-      const rounded =
-        shortcut == null ? weights : weights.filter((w) => !shortcut.nativeWeights.has(w));
-      const restoreReads = plan.roundWeights ? roundWeightReads(rounded, format) : null;
       // An emulated Dense or Conv2D on tfjs-node runs the same fused kernel as a native one, on
       // its rounded inputs and weights in float32: the same values as the layer's own call, with a
       // gradient that computes only what the tape needs and relu's as one TF op. The kernel rounds
       // its own result when the layer's output is rounded anyway, so no float32 copy of the
-      // output is kept beside the rounded one (relu's gradient reads the rounded output).
-      const emulatedCall =
-        shortcut == null && format !== 'float32' && tf.getBackend() === 'tensorflow'
-          ? fusedCall(layer, plan.roundOutputs ? format : undefined)
+      // output is kept beside the rounded one (relu's gradient reads the rounded output); a Dense
+      // kernel rounds its weight matrix too, for each product, so no float32 rounded copy of it
+      // is kept from the forward pass to the backward one.
+      const emulated = shortcut == null && format !== 'float32' && tf.getBackend() === 'tensorflow';
+      const kernelInside =
+        emulated && plan.roundWeights
+          ? kernelRoundedByFusedCall(layer, singleTensor(inputs))
           : null;
+      const emulatedCall = emulated
+        ? fusedCall(
+            layer,
+            plan.roundOutputs ? format : undefined,
+            kernelInside == null ? undefined : format,
+          )
+        : null;
+      const rounded = weights.filter(
+        (w) => w !== kernelInside && (shortcut == null || !shortcut.nativeWeights.has(w)),
+      );
+      const restoreReads = plan.roundWeights ? roundWeightReads(rounded, format) : null;
       const swapped = shortcut?.activationAfter != null;
       const owner = layer as unknown as {activation: unknown};
       const activation = owner.activation;

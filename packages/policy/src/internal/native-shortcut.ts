@@ -120,10 +120,11 @@ export function denseMacs(layer: Layer, input: tf.Tensor | null | undefined): nu
 export function fusedCall(
   layer: Layer,
   roundOutputTo?: FormatName,
+  roundKernelTo?: FormatName,
 ): ((x: tf.Tensor) => tf.Tensor | null) | null {
   const activation = (layer as unknown as {activation?: Activation | null}).activation ?? null;
   if (layer.getClassName() === 'Dense') {
-    return (x) => denseCall(layer, x, activation, roundOutputTo);
+    return (x) => denseCall(layer, x, activation, roundOutputTo, roundKernelTo);
   }
   if (layer.getClassName() === 'Conv2D') {
     return (x) => conv2dCall(layer, x, activation, roundOutputTo);
@@ -132,19 +133,36 @@ export function fusedCall(
 }
 
 /**
+ * The Dense layer's kernel when {@link fusedCall} with `roundKernelTo` rounds it inside the fused
+ * kernel for a call on `x` (so the caller must not round its reads); null otherwise (other
+ * layers, inputs the fused call does not take).
+ */
+export function kernelRoundedByFusedCall(layer: Layer, x: tf.Tensor | null): LayerVariable | null {
+  if (layer.getClassName() !== 'Dense' || x == null || !denseTakes(x)) return null;
+  return (layer as unknown as {kernel: LayerVariable}).kernel;
+}
+
+/** Whether {@link denseCall} takes `x` (a float32 matrix; the layer's own call reshapes others). */
+function denseTakes(x: tf.Tensor): boolean {
+  return x.rank === 2 && x.dtype === 'float32';
+}
+
+/**
  * A Dense layer's call, `activation(x · kernel + bias)`, through `fusedMatMul` from
  * @tfjs-amp/kernels: while a tape records, tfjs's own Dense splits relu off the fused op, and
  * differentiates the fused op with a closure that also computes the gradient of the model's input
  * data. Relu is fused; another activation is applied after. Null for inputs of rank other than 2
- * (the layer's own call reshapes those).
+ * (the layer's own call reshapes those). With `roundKernelTo`, the kernel is read at full
+ * precision and the fused kernel rounds it (`roundWeightTo`): no rounded copy outlives a product.
  */
 function denseCall(
   layer: Layer,
   x: tf.Tensor,
   activation: Activation | null,
   roundOutputTo?: FormatName,
+  roundKernelTo?: FormatName,
 ): tf.Tensor | null {
-  if (x.rank !== 2 || x.dtype !== 'float32') return null;
+  if (!denseTakes(x)) return null;
   const dense = layer as unknown as {kernel: LayerVariable; bias: LayerVariable | null};
   return withActivation(activation, (fused, last) =>
     fusedMatMul({
@@ -153,6 +171,7 @@ function denseCall(
       bias: dense.bias?.read() as tf.Tensor1D | undefined,
       activation: fused,
       roundOutputTo: last ? roundOutputTo : undefined,
+      roundWeightTo: roundKernelTo,
     }),
   );
 }
