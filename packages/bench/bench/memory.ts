@@ -3,9 +3,15 @@
 // one process cannot compare policies), and reports its VmHWM after building the model and after
 // N steps, with tfjs-amp's native 16-bit bytes that tf.memory() cannot see.
 //   npm run bench:memory -w @tfjs-amp/bench -- w1 cnn-wide
-// The training steps' own memory is the growth of the peak over the peak after building the model
-// (the ~480 MiB TensorFlow runtime and its ±10 MiB process-to-process spread cancel out): each
-// policy runs REPEATS processes (default 3) and the medians are compared.
+// Two measures of a step's memory:
+// - step tensors: the most bytes of TF tensors (every dtype, kernel temporaries included) the
+//   last step held at once, counted at tfjs-node's binding (trackTensorBytes). Deterministic and
+//   independent of the allocator: this is what "a step holds" means.
+// - step growth: the growth of the peak RSS over the peak after building the model (the ~480 MiB
+//   TensorFlow runtime and its ±10 MiB process-to-process spread cancel out). It also holds the
+//   first step's one-time costs (optimizer slots, kernel and oneDNN setup, probes) and whatever
+//   the allocator keeps, so it can differ from step tensors by several MiB either way.
+// Each policy runs REPEATS processes (default 3) and the medians are compared.
 // Env: BATCH (default 1024 for w1, 256 for cnn-wide), STEPS (default 6), REPEATS, and
 // TFJS_AMP_NATIVE (the dispatch mode, recorded). Writes bench/results/memory.json. Linux only
 // (reads /proc/self/status).
@@ -28,7 +34,7 @@ async function child(workload: WorkloadName, policy: string): Promise<void> {
   await tf.setBackend('tensorflow');
   const {applyPolicy} = await import('@tfjs-amp/policy');
   const {fuseOptimizer} = await import('@tfjs-amp/optimizers');
-  const {nativeMemory, resetNativeMemoryPeak} = await import('@tfjs-amp/kernels');
+  const {nativeMemory, resetNativeMemoryPeak, trackTensorBytes} = await import('@tfjs-amp/kernels');
   const batch = Number(process.env.BATCH ?? (workload === 'w1' ? 1024 : 256));
   const steps = Number(process.env.STEPS ?? 6);
   // The bench's own workloads (W1: Dense 784-1024-1024-10; cnn-wide: Conv32-Conv64-MaxPool-Dense10).
@@ -41,15 +47,25 @@ async function child(workload: WorkloadName, policy: string): Promise<void> {
   const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat();
   const built = peakMiB();
   resetNativeMemoryPeak();
-  for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
+  await model.trainOnBatch(x, y);
+  // The first step also pays one-time costs (optimizer slots, kernel setup, probes).
+  const afterFirstStep = peakMiB();
+  for (let i = 1; i < steps - 1; i++) await model.trainOnBatch(x, y);
+  // The last step's TF tensors, counted at the binding: what a step holds at its busiest,
+  // independent of the allocator (the same in every process).
+  const tracker = trackTensorBytes()!;
+  await model.trainOnBatch(x, y);
+  const stepTensorPeakMiB = tracker.stop().peakBytes / 2 ** 20;
   const result = {
     workload,
     policy,
     batch,
     steps,
     peakRssMiBAfterBuild: built,
+    peakRssMiBAfterFirstStep: afterFirstStep,
     peakRssMiB: peakMiB(),
     native16BitPeakMiB: nativeMemory().peakBytes / 2 ** 20,
+    stepTensorPeakMiB,
   };
   console.log(JSON.stringify(result));
 }
@@ -67,7 +83,7 @@ async function main(): Promise<void> {
   const repeats = Number(process.env.REPEATS ?? 3);
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   for (const workload of workloads) {
-    const base: Record<string, {peak: number; step: number}> = {};
+    const base: Record<string, {peak: number; step: number; tensors: number}> = {};
     for (const policy of POLICIES) {
       const runs: Record<string, number>[] = [];
       for (let i = 0; i < repeats; i++) {
@@ -89,7 +105,10 @@ async function main(): Promise<void> {
       const peak = median(runs.map((r) => r.peakRssMiB!));
       const step = median(runs.map((r) => r.peakRssMiB! - r.peakRssMiBAfterBuild!));
       const native = median(runs.map((r) => r.native16BitPeakMiB!));
-      base[policy] ??= {peak, step};
+      const tensors = median(runs.map((r) => r.stepTensorPeakMiB!));
+      const first = median(runs.map((r) => r.peakRssMiBAfterFirstStep! - r.peakRssMiBAfterBuild!));
+      const later = median(runs.map((r) => r.peakRssMiB! - r.peakRssMiBAfterFirstStep!));
+      base[policy] ??= {peak, step, tensors};
       const row = {
         workload,
         policy,
@@ -98,14 +117,20 @@ async function main(): Promise<void> {
         processes: repeats,
         peakRssMiB: peak,
         stepGrowthMiB: step,
+        firstStepGrowthMiB: first,
+        laterStepsGrowthMiB: later,
         native16BitPeakMiB: native,
+        stepTensorPeakMiB: tensors,
         vsFloat32: peak / base.float32!.peak,
         stepGrowthVsFloat32: step / base.float32!.step,
+        stepTensorsVsFloat32: tensors / base.float32!.tensors,
       };
       rows.push(row);
       console.log(
-        `${workload} ${policy}: steps add ${step.toFixed(0)} MiB to the peak ` +
-          `(${row.stepGrowthVsFloat32.toFixed(2)}× float32's), peak RSS ${peak.toFixed(0)} MiB ` +
+        `${workload} ${policy}: a step holds ${tensors.toFixed(1)} MiB of TF tensors at its ` +
+          `busiest (${row.stepTensorsVsFloat32.toFixed(2)}× float32's); steps add ${step.toFixed(0)} MiB to the peak ` +
+          `(${row.stepGrowthVsFloat32.toFixed(2)}× float32's; the first step ${first.toFixed(0)} ` +
+          `MiB, the others ${later.toFixed(0)} MiB), peak RSS ${peak.toFixed(0)} MiB ` +
           `(${row.vsFloat32.toFixed(3)}× float32), native 16-bit peak ${native.toFixed(1)} MiB ` +
           `(medians of ${repeats} processes)`,
       );

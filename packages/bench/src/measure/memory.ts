@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {nativeMemory, resetNativeMemoryPeak} from '@tfjs-amp/kernels';
+import {nativeMemory, resetNativeMemoryPeak, trackTensorBytes} from '@tfjs-amp/kernels';
 
 /** Memory of one training configuration. */
 export interface MemoryStats {
@@ -30,6 +30,13 @@ export interface MemoryStats {
    * A step's true tensor peak is about `stepPeakBytes + nativeStepPeakBytes`.
    */
   readonly nativeStepPeakBytes?: number | null;
+  /**
+   * On the `tensorflow` backend, the most bytes of TensorFlow tensors one step added at once,
+   * float32 and 16-bit alike, kernel temporaries included (`trackTensorBytes` of
+   * `@tfjs-amp/kernels`, counted at tfjs-node's binding): what a step holds at its busiest,
+   * independent of the allocator. Null elsewhere and in older reports.
+   */
+  readonly tensorStepPeakBytes?: number | null;
   /** Low-precision rounding kernels (`AmpQuantize`) run in one training step. */
   readonly castKernelsPerStep: number;
   /** Kernels run in one training step, all kinds. */
@@ -46,6 +53,11 @@ export interface StepProfile {
    * `tf.memory()` does not count them.
    */
   readonly nativePeakBytes: number | null;
+  /**
+   * On the `tensorflow` backend, the most bytes of TensorFlow tensors made during the step alive
+   * at once (`trackTensorBytes`); null elsewhere.
+   */
+  readonly tensorPeakBytes: number | null;
   /** Kernels run, by name. */
   readonly kernelCounts: Readonly<Record<string, number>>;
   /** Total kernels run. */
@@ -63,16 +75,24 @@ export async function profileStep(step: () => Promise<unknown>): Promise<StepPro
   // Copies alive before the step (of long-lived tensors: another variant's initial weights, a
   // dataset) are not this step's.
   const nativeBefore = native ? nativeMemory().bytes : 0;
-  const info = await tf.profile(async () => {
-    await step();
-    return [];
-  });
+  const tracker = native ? trackTensorBytes() : null;
+  let info: Awaited<ReturnType<typeof tf.profile>>;
+  let tensorPeakBytes: number | null;
+  try {
+    info = await tf.profile(async () => {
+      await step();
+      return [];
+    });
+  } finally {
+    tensorPeakBytes = tracker?.stop().peakBytes ?? null;
+  }
   const nativePeakBytes = native ? Math.max(0, nativeMemory().peakBytes - nativeBefore) : null;
   const kernelCounts: Record<string, number> = {};
   for (const k of info.kernels) kernelCounts[k.name] = (kernelCounts[k.name] ?? 0) + 1;
   return {
     stepPeakBytes: Math.max(0, info.peakBytes - before),
     nativePeakBytes,
+    tensorPeakBytes,
     kernelCounts,
     kernels: info.kernels.length,
   };

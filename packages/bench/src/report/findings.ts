@@ -266,8 +266,9 @@ export function findings(
         ? 'Memory: natively-run layers keep their activations as 16-bit TensorFlow tensors ' +
             "(the 'native 16-bit peak' column); tf.memory() counts them at float32 size although " +
             "no float32 copy exists until float32 code reads one, so 'tfjs peak' overstates " +
-            'mixed runs, and emulated layers hold extra rounded float32 copies. Process RSS is ' +
-            'shared by all configurations of a run: compare policies per process with ' +
+            "mixed runs. 'step tensors' is what one step holds at its busiest in TensorFlow " +
+            'tensors of every dtype, counted at the binding: compare policies by it. Process RSS ' +
+            'is shared by all configurations of a run: compare it per process with ' +
             '`npm run bench:memory -w @tfjs-amp/bench`. ' +
             "Saving with saveModelWithPolicy(..., {saveWeightsAs: 'float16'}) halves the model file."
         : 'Memory: tfjs has no 16-bit dtype, so every tensor stays float32 and state memory is the ' +

@@ -24,11 +24,14 @@ function ms(x: number): string {
 /** Header of the native-bytes column, shown on the `tensorflow` backend only. */
 const NATIVE_HEADER = 'native 16-bit peak';
 
-/** The columns for `report`: the native-bytes column only where native kernels can run. */
+/** Header of the TF tensor-bytes column, shown on the `tensorflow` backend only. */
+const TENSOR_HEADER = 'step tensors';
+
+/** The columns for `report`: the native-bytes columns only where native kernels can run. */
 function columnsFor(columns: readonly Column[], report: SuiteReport): readonly Column[] {
   return report.machine.backend === 'tensorflow'
     ? columns
-    : columns.filter((c) => c.header !== NATIVE_HEADER);
+    : columns.filter((c) => c.header !== NATIVE_HEADER && c.header !== TENSOR_HEADER);
 }
 
 const COLUMNS: readonly Column[] = [
@@ -55,6 +58,13 @@ const COLUMNS: readonly Column[] = [
       const bytes = r.memory.nativeStepPeakBytes ?? r.memory.nativeBytes;
       return bytes == null ? '—' : megabytes(bytes);
     },
+  },
+  {
+    header: TENSOR_HEADER,
+    align: 'right',
+    // What a step holds at its busiest in TF tensors of every dtype (older reports: none).
+    cell: (r) =>
+      r.memory.tensorStepPeakBytes == null ? '—' : megabytes(r.memory.tensorStepPeakBytes),
   },
   {
     header: 'train loss',

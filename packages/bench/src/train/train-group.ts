@@ -192,6 +192,7 @@ export async function trainGroup(
         rssPeakBytes: t.rss.peakBytes,
         nativeBytes: nativeBytes[i] ?? null,
         nativeStepPeakBytes: profile.nativePeakBytes,
+        tensorStepPeakBytes: profile.tensorPeakBytes,
         castKernelsPerStep: profile.kernelCounts.AmpQuantize ?? 0,
         kernelsPerStep: profile.kernels,
       };
