@@ -48,9 +48,10 @@ export type AmpBiasGrad = typeof AmpBiasGrad;
 export const ROUND_OUTPUT_ATTR = 'roundOutputTo';
 
 /**
- * Attribute with which `fusedMatMul` (option `roundWeightTo`) asks tfjs-node's `_FusedMatMul`
- * to read its `b` input rounded to a format, rounding it itself for the product and freeing the
- * rounded copy right after; the registered gradient rounds it again where it needs it. Set only
- * on tfjs-node (elsewhere the op rounds `b` before the kernel).
+ * Attribute with which `fusedMatMul` and `fusedConv2d` (option `roundWeightTo`) ask tfjs-node's
+ * `_FusedMatMul` (its `b`), `FusedConv2D` and `Conv2DBackpropInput` (their `filter`) to read the
+ * weight rounded to a format, rounding it themselves and freeing the rounded copy right after;
+ * the registered gradients pass it on where they need the weight. Set only on tfjs-node
+ * (elsewhere the op rounds the weight before the kernel).
  */
 export const ROUND_WEIGHT_ATTR = 'roundWeightTo';

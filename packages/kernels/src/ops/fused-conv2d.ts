@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Conv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
   FusedConv2D,
   type GradConfig,
   type NamedAttrMap,
@@ -11,7 +13,8 @@ import {ensureAmpKernels} from '../kernels/register-kernels.js';
 import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
 import {ensureRounded, roundOutputOption} from './round-output.js';
-import {ROUND_OUTPUT_ATTR} from '../kernel-names.js';
+import {ROUND_OUTPUT_ATTR, ROUND_WEIGHT_ATTR} from '../kernel-names.js';
+import {quantize} from './quantize.js';
 import type {FormatName} from '../formats/format-spec.js';
 import {FUSED_MAT_MUL_ACTIVATIONS} from './fused-mat-mul.js';
 
@@ -29,6 +32,12 @@ export interface FusedConv2dArgs {
   activation?: 'linear' | 'relu';
   /** A format to round the result to (default none): as `fusedMatMul`'s. */
   roundOutputTo?: FormatName;
+  /**
+   * A format to read `filter` in (default none): as `fusedMatMul`'s `roundWeightTo` for `b` (the
+   * values of `quantize(filter, format)` before the op; on tfjs-node no rounded copy outlives a
+   * convolution).
+   */
+  roundWeightTo?: FormatName;
 }
 
 /**
@@ -52,8 +61,10 @@ export function fusedConv2d({
   bias,
   activation = 'linear',
   roundOutputTo,
+  roundWeightTo,
 }: FusedConv2dArgs): tf.Tensor4D {
   const roundTo = roundOutputOption('fusedConv2d', roundOutputTo);
+  const weightTo = roundOutputOption('fusedConv2d', roundWeightTo, 'roundWeightTo');
   for (const [name, t, rank] of [
     ['x', x, 4],
     ['filter', filter, 4],
@@ -74,25 +85,32 @@ export function fusedConv2d({
     );
   }
   ensureAmpKernels(tf.getBackend());
-  const inputs: Record<string, Tensor> = {x, filter};
-  if (bias != null) inputs.bias = bias;
-  const attrs = {
-    strides,
-    pad,
-    dataFormat: 'NHWC',
-    dilations: [1, 1],
-    activation,
-    leakyreluAlpha: 0.2,
-    ...(roundTo == null ? {} : {[ROUND_OUTPUT_ATTR]: roundTo}),
-  };
-  // In a tidy: where the op rounds after the kernel, the kernel's own result goes with it (unless
-  // the gradient tape keeps it).
-  return tf.tidy(() =>
-    ensureRounded(
+  const native = tf.getBackend() === 'tensorflow';
+  return tf.tidy(() => {
+    // Elsewhere the filter's cast point is an op before the kernel (its copy is kept for the
+    // gradient, as the tape keeps any input).
+    const inputs: Record<string, Tensor> = {
+      x,
+      filter: native || weightTo == null ? filter : quantize(filter, weightTo),
+    };
+    if (bias != null) inputs.bias = bias;
+    const attrs = {
+      strides,
+      pad,
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      activation,
+      leakyreluAlpha: 0.2,
+      ...(roundTo == null ? {} : {[ROUND_OUTPUT_ATTR]: roundTo}),
+      ...(native && weightTo != null ? {[ROUND_WEIGHT_ATTR]: weightTo} : {}),
+    };
+    // In a tidy: where the op rounds after the kernel, the kernel's own result goes with it (unless
+    // the gradient tape keeps it).
+    return ensureRounded(
       tf.engine().runKernel(FusedConv2D, inputs, attrs as unknown as NamedAttrMap) as tf.Tensor4D,
       roundTo,
-    ),
-  );
+    );
+  });
 }
 
 /**
@@ -110,6 +128,38 @@ export const fusedConv2dGradConfig: GradConfig = {
     const g = dy as Tensor;
     // Once for all three gradients (the engine's backward scope disposes it).
     const act = activation == null || activation === 'linear' ? g : reluBackward(g, y as Tensor);
+    const weightTo = (attrs as Record<string, unknown>)[ROUND_WEIGHT_ATTR] as
+      | FormatName
+      | undefined;
+    if (weightTo != null) {
+      // The filter was read rounded (tfjs-node): Conv2D's gradients with the filter rounded by
+      // the input-gradient kernel and the filter's gradient rounded by its kernel, the values
+      // of a cast point before the filter.
+      const conv = {
+        strides: attrs.strides,
+        pad: attrs.pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode: attrs.dimRoundingMode,
+      };
+      return {
+        x: () =>
+          tf.engine().runKernel(Conv2DBackpropInput, {dy: act, filter}, {
+            ...conv,
+            inputShape: x.shape,
+            [ROUND_WEIGHT_ATTR]: weightTo,
+          } as unknown as NamedAttrMap) as Tensor,
+        filter: () =>
+          ensureRounded(
+            tf.engine().runKernel(Conv2DBackpropFilter, {x, dy: act}, {
+              ...conv,
+              filterShape: filter.shape,
+              [ROUND_OUTPUT_ATTR]: weightTo,
+            } as unknown as NamedAttrMap) as Tensor,
+            weightTo,
+          ),
+        bias: () => biasBackward(act),
+      };
+    }
     const conv = tf.getGradient(Conv2D)!.gradFunc(act, [x, filter], attrs);
     return {
       x: conv.x!,

@@ -1,11 +1,13 @@
-// fusedMatMul's roundWeightTo option (ops/fused-mat-mul.ts and the tfjs-node kernel): the values
-// of a cast point before the weight, and no rounded copy of it held between products.
+// The fused ops' roundWeightTo option (ops/fused-mat-mul.ts, ops/fused-conv2d.ts and their tfjs-node
+// kernels): the values of a cast point before the weight, and no rounded copy of it held between
+// products.
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {expect, it} from 'vitest';
 import type {FormatName} from '../formats/format-spec.js';
 import {
   type NativeDispatch,
+  fusedConv2d,
   fusedMatMul,
   quantize,
   setNativeDispatch,
@@ -73,13 +75,74 @@ describeBackends(['cpu', 'wasm', 'tensorflow'], (backend) => {
     tf.dispose([a, b, bias]);
   });
 
+  it('fusedConv2d roundWeightTo: a cast point before the filter, bit for bit', async () => {
+    const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const filter = tf.randomNormal([3, 3, 3, 5], 0, 0.3, 'float32', 5) as tf.Tensor4D;
+    const bias = tf.randomNormal([5], 0, 1, 'float32', 6) as tf.Tensor1D;
+    tf.dispose(fusedConv2d({x, filter, bias, strides: 1, pad: 'same'}));
+    type ConvArgs = Parameters<typeof fusedConv2d>[0];
+    // Value and gradients, with `prepare` applied to the filter inside the loss.
+    const run = (args: ConvArgs, prepare: (f: tf.Tensor) => tf.Tensor = (f) => f) => {
+      const loss = (p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(
+          tf.square(
+            fusedConv2d({
+              ...args,
+              x: p as tf.Tensor4D,
+              filter: prepare(q) as tf.Tensor4D,
+              bias: c as tf.Tensor1D,
+            }),
+          ),
+        );
+      return [
+        tf.tidy(() => fusedConv2d({...args, filter: prepare(filter) as tf.Tensor4D})),
+        ...tf.grads(loss)([x, filter, bias]),
+      ];
+    };
+    for (const mode of modes) {
+      const previous = setNativeDispatch(mode ?? 'auto');
+      try {
+        for (const format of ['float16', 'bfloat16'] as const) {
+          const inContext = <T>(f: () => T): T =>
+            mode == null ? f() : withComputeFormat(format, f);
+          for (const [strides, pad] of [
+            [1, 'same'],
+            [2, 'valid'],
+          ] as const) {
+            const args: ConvArgs = {x, filter, bias, strides, pad, activation: 'relu'};
+            const what = `${format} ${strides} ${pad} (${backend}, ${mode ?? 'no context'})`;
+            const y = await expectNoLeaks(
+              () => inContext(() => fusedConv2d({...args, roundWeightTo: format})),
+              1,
+            );
+            const got = inContext(() => run({...args, roundWeightTo: format}));
+            const want = inContext(() => run(args, (f) => quantize(f, format)));
+            expectBitsEqual(bits(y), bits(want[0]!), `${what} y`);
+            for (const [i, name] of ['y', 'dx', 'dfilter', 'dbias'].entries()) {
+              expectBitsEqual(bits(got[i]!), bits(want[i]!), `${what} ${name}`);
+            }
+            tf.dispose([y, ...got, ...want]);
+          }
+        }
+      } finally {
+        setNativeDispatch(previous);
+      }
+    }
+    tf.dispose([x, filter, bias]);
+  });
+
   it('roundWeightTo rejects a name that is not a format, naming it', () => {
     const a = tf.ones([2, 3]) as tf.Tensor2D;
     const b = tf.ones([3, 2]) as tf.Tensor2D;
     expect(() => fusedMatMul({a, b, roundWeightTo: 'float17' as FormatName})).toThrow(
       /roundWeightTo.*float17|float17.*roundWeightTo/,
     );
-    tf.dispose([a, b]);
+    const x = tf.ones([1, 3, 3, 2]) as tf.Tensor4D;
+    const filter = tf.ones([1, 1, 2, 2]) as tf.Tensor4D;
+    expect(() =>
+      fusedConv2d({x, filter, strides: 1, pad: 'same', roundWeightTo: 'half' as FormatName}),
+    ).toThrow(/roundWeightTo.*half|half.*roundWeightTo/);
+    tf.dispose([a, b, x, filter]);
   });
 });
 
@@ -109,5 +172,42 @@ describeBackends(['tensorflow'], () => {
       setNativeDispatch(previous);
     }
     tf.dispose([a, b, bias]);
+  });
+
+  it('fusedConv2d roundWeightTo: no rounded copy of the filter outlives a convolution', () => {
+    // The filter dominates: 3×3×64×64 float32 is 144 KiB, each activation 2×4×4×64 is 8 KiB.
+    const x = tf.randomNormal([2, 4, 4, 64], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const filter = tf.randomNormal([3, 3, 64, 64], 0, 0.1, 'float32', 2) as tf.Tensor4D;
+    const filterBytes = 3 * 3 * 64 * 64 * 4;
+    const previous = setNativeDispatch('none');
+    try {
+      const peak = (prepare: (f: tf.Tensor) => tf.Tensor, roundWeightTo?: FormatName) => {
+        const tracker = trackTensorBytes()!;
+        const g = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.sum(
+            tf.square(
+              fusedConv2d({
+                x: p as tf.Tensor4D,
+                filter: prepare(q) as tf.Tensor4D,
+                strides: 1,
+                pad: 'same',
+                roundWeightTo,
+              }),
+            ),
+          ),
+        )([x, filter]);
+        const {peakBytes} = tracker.stop();
+        tf.dispose(g);
+        return peakBytes;
+      };
+      const ours = peak((f) => f, 'float16');
+      const castFirst = peak((f) => quantize(f, 'float16'));
+      // A rounded copy still exists during each convolution that reads the filter, and at this
+      // size one can be part of the peak; the held copy of a cast point is gone.
+      expect(ours).toBeLessThanOrEqual(castFirst - filterBytes / 2);
+    } finally {
+      setNativeDispatch(previous);
+    }
+    tf.dispose([x, filter]);
   });
 });

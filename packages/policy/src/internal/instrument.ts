@@ -97,9 +97,9 @@ export function patchCall(
       // its rounded inputs and weights in float32: the same values as the layer's own call, with a
       // gradient that computes only what the tape needs and relu's as one TF op. The kernel rounds
       // its own result when the layer's output is rounded anyway, so no float32 copy of the
-      // output is kept beside the rounded one (relu's gradient reads the rounded output); a Dense
-      // kernel rounds its weight matrix too, for each product, so no float32 rounded copy of it
-      // is kept from the forward pass to the backward one.
+      // output is kept beside the rounded one (relu's gradient reads the rounded output); the
+      // kernel rounds the layer's weight matrix or filter too, for each product, so no float32
+      // rounded copy of it is kept from the forward pass to the backward one.
       const emulated = shortcut == null && format !== 'float32' && tf.getBackend() === 'tensorflow';
       const kernelInside =
         emulated && plan.roundWeights

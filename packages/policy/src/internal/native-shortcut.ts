@@ -127,19 +127,21 @@ export function fusedCall(
     return (x) => denseCall(layer, x, activation, roundOutputTo, roundKernelTo);
   }
   if (layer.getClassName() === 'Conv2D') {
-    return (x) => conv2dCall(layer, x, activation, roundOutputTo);
+    return (x) => conv2dCall(layer, x, activation, roundOutputTo, roundKernelTo);
   }
   return null;
 }
 
 /**
- * The Dense layer's kernel when {@link fusedCall} with `roundKernelTo` rounds it inside the fused
- * kernel for a call on `x` (so the caller must not round its reads); null otherwise (other
- * layers, inputs the fused call does not take).
+ * The Dense or Conv2D layer's kernel when {@link fusedCall} with `roundKernelTo` rounds it inside
+ * the fused kernel for a call on `x` (so the caller must not round its reads); null otherwise
+ * (other layers, inputs the fused call does not take).
  */
 export function kernelRoundedByFusedCall(layer: Layer, x: tf.Tensor | null): LayerVariable | null {
-  if (layer.getClassName() !== 'Dense' || x == null || !denseTakes(x)) return null;
-  return (layer as unknown as {kernel: LayerVariable}).kernel;
+  if (x == null) return null;
+  const name = layer.getClassName();
+  const takes = name === 'Dense' ? denseTakes(x) : name === 'Conv2D' && conv2dTakes(layer, x);
+  return takes ? (layer as unknown as {kernel: LayerVariable}).kernel : null;
 }
 
 /** Whether {@link denseCall} takes `x` (a float32 matrix; the layer's own call reshapes others). */
@@ -185,25 +187,10 @@ function conv2dCall(
   x: tf.Tensor,
   activation: Activation | null,
   roundOutputTo?: FormatName,
+  roundKernelTo?: FormatName,
 ): tf.Tensor | null {
-  const conv = layer as unknown as {
-    kernel: LayerVariable;
-    bias: LayerVariable | null;
-    strides: number[];
-    padding: string;
-    dataFormat: string;
-    dilationRate: number | number[];
-  };
-  const dilations = [conv.dilationRate].flat();
-  if (
-    x.rank !== 4 ||
-    x.dtype !== 'float32' ||
-    conv.dataFormat !== 'channelsLast' ||
-    dilations.some((d) => d !== 1) ||
-    (conv.padding !== 'same' && conv.padding !== 'valid')
-  ) {
-    return null;
-  }
+  if (!conv2dTakes(layer, x)) return null;
+  const conv = layer as unknown as ConvLayer;
   return withActivation(activation, (fused, last) =>
     fusedConv2d({
       x: x as tf.Tensor4D,
@@ -213,7 +200,30 @@ function conv2dCall(
       bias: conv.bias?.read() as tf.Tensor1D | undefined,
       activation: fused,
       roundOutputTo: last ? roundOutputTo : undefined,
+      roundWeightTo: roundKernelTo,
     }),
+  );
+}
+
+/** The Conv2D attributes {@link conv2dCall} reads. */
+interface ConvLayer {
+  kernel: LayerVariable;
+  bias: LayerVariable | null;
+  strides: number[];
+  padding: string;
+  dataFormat: string;
+  dilationRate: number | number[];
+}
+
+/** Whether {@link conv2dCall} takes `x`: float32 NHWC, undilated, 'same' or 'valid' padding. */
+function conv2dTakes(layer: Layer, x: tf.Tensor): boolean {
+  const conv = layer as unknown as ConvLayer;
+  return (
+    x.rank === 4 &&
+    x.dtype === 'float32' &&
+    conv.dataFormat === 'channelsLast' &&
+    [conv.dilationRate].flat().every((d) => d === 1) &&
+    (conv.padding === 'same' || conv.padding === 'valid')
   );
 }
 

@@ -11,6 +11,7 @@ import {
   tensorflowConvKernel,
   type TensorflowConvSpec,
 } from '../shared/tensorflow-conv.js';
+import {withRoundedOutput} from '../shared/round-output.js';
 
 const spec: TensorflowConvSpec = {
   kernelName: Conv2DBackpropFilter,
@@ -39,7 +40,7 @@ const spec: TensorflowConvSpec = {
  * `Conv2DBackpropFilter` with `T = half | bfloat16`. VALID and SAME padding, as tfjs-node's own
  * kernel. Outside a compute-format context and its backward pass: tfjs-node's kernel.
  */
-export const conv2DBackpropFilter: KernelFunc = tensorflowConvKernel(spec);
+export const conv2DBackpropFilter: KernelFunc = withRoundedOutput(tensorflowConvKernel(spec));
 
 export const conv2DBackpropFilterConfig: KernelConfig = tensorflowConvConfig(
   spec,

@@ -11,6 +11,7 @@ import {
   tensorflowConvKernel,
   type TensorflowConvSpec,
 } from '../shared/tensorflow-conv.js';
+import {withRoundedWeight} from '../shared/round-output.js';
 
 const spec: TensorflowConvSpec = {
   kernelName: Conv2DBackpropInput,
@@ -39,7 +40,10 @@ const spec: TensorflowConvSpec = {
  * format: TF's `Conv2DBackpropInput` with `T = half | bfloat16`. VALID and SAME padding, as
  * tfjs-node's own kernel. Outside a compute-format context and its backward pass: tfjs-node's kernel.
  */
-export const conv2DBackpropInput: KernelFunc = tensorflowConvKernel(spec);
+export const conv2DBackpropInput: KernelFunc = withRoundedWeight(
+  'filter',
+  tensorflowConvKernel(spec),
+);
 
 export const conv2DBackpropInputConfig: KernelConfig = tensorflowConvConfig(
   spec,
