@@ -40,6 +40,27 @@ describeBackends(['cpu', 'wasm', 'tensorflow'], (backend) => {
   // emulated layer, and every kernel native); elsewhere the context changes nothing.
   const modes: (NativeDispatch | null)[] =
     backend === 'tensorflow' ? [null, 'none', 'all'] : [null];
+  /** Runs `body` for each mode and format, in that format's context where the mode is set. */
+  const eachCase = async (
+    body: (
+      format: 'float16' | 'bfloat16',
+      where: string,
+      inContext: <T>(f: () => T) => T,
+    ) => Promise<void>,
+  ) => {
+    for (const mode of modes) {
+      const previous = setNativeDispatch(mode ?? 'auto');
+      try {
+        for (const format of ['float16', 'bfloat16'] as const) {
+          const inContext = <T>(f: () => T): T =>
+            mode == null ? f() : withComputeFormat(format, f);
+          await body(format, `${format} (${backend}, ${mode ?? 'no context'})`, inContext);
+        }
+      } finally {
+        setNativeDispatch(previous);
+      }
+    }
+  };
 
   it('roundWeightTo: the values and gradients of a cast point before b, bit for bit', async () => {
     const a = tf.randomNormal([6, 40], 0, 1, 'float32', 1) as tf.Tensor2D;
@@ -47,31 +68,22 @@ describeBackends(['cpu', 'wasm', 'tensorflow'], (backend) => {
     const bias = tf.randomNormal([12], 0, 1, 'float32', 3) as tf.Tensor1D;
     // tfjs-node makes an input's handle on first use: before the leak check, not inside it.
     tf.dispose(fusedMatMul({a, b, bias}));
-    for (const mode of modes) {
-      const previous = setNativeDispatch(mode ?? 'auto');
-      try {
-        for (const format of ['float16', 'bfloat16'] as const) {
-          const inContext = <T>(f: () => T): T =>
-            mode == null ? f() : withComputeFormat(format, f);
-          for (const activation of ['linear', 'relu'] as const) {
-            const args: Args = {a, b, bias, activation, roundWeightTo: format};
-            const what = `${format} ${activation} (${backend}, ${mode ?? 'no context'})`;
-            const y = await expectNoLeaks(() => inContext(() => fusedMatMul(args)), 1);
-            const got = inContext(() => valueAndGrads(fusedMatMul, args));
-            const want = inContext(() => valueAndGrads(castPointFirst(format), args));
-            expectBitsEqual(bits(y), bits(want[0]!), `${what} y`);
-            for (const [i, name] of ['y', 'da', 'db', 'dbias'].entries()) {
-              expectBitsEqual(bits(got[i]!), bits(want[i]!), `${what} ${name}`);
-            }
-            // b's gradient holds the format's values (the cast point rounds it).
-            expectBitsEqual(bits(got[2]!), bits(quantize(got[2]!, format)), `${what} db rounded`);
-            tf.dispose([y, ...got, ...want]);
-          }
+    await eachCase(async (format, where, inContext) => {
+      for (const activation of ['linear', 'relu'] as const) {
+        const args: Args = {a, b, bias, activation, roundWeightTo: format};
+        const what = `${activation} ${where}`;
+        const y = await expectNoLeaks(() => inContext(() => fusedMatMul(args)), 1);
+        const got = inContext(() => valueAndGrads(fusedMatMul, args));
+        const want = inContext(() => valueAndGrads(castPointFirst(format), args));
+        expectBitsEqual(bits(y), bits(want[0]!), `${what} y`);
+        for (const [k, name] of ['y', 'da', 'db', 'dbias'].entries()) {
+          expectBitsEqual(bits(got[k]!), bits(want[k]!), `${what} ${name}`);
         }
-      } finally {
-        setNativeDispatch(previous);
+        // b's gradient holds the format's values (the cast point rounds it).
+        expectBitsEqual(bits(got[2]!), bits(quantize(got[2]!, format)), `${what} db rounded`);
+        tf.dispose([y, ...got, ...want]);
       }
-    }
+    });
     tf.dispose([a, b, bias]);
   });
 
@@ -99,35 +111,26 @@ describeBackends(['cpu', 'wasm', 'tensorflow'], (backend) => {
         ...tf.grads(loss)([x, filter, bias]),
       ];
     };
-    for (const mode of modes) {
-      const previous = setNativeDispatch(mode ?? 'auto');
-      try {
-        for (const format of ['float16', 'bfloat16'] as const) {
-          const inContext = <T>(f: () => T): T =>
-            mode == null ? f() : withComputeFormat(format, f);
-          for (const [strides, pad] of [
-            [1, 'same'],
-            [2, 'valid'],
-          ] as const) {
-            const args: ConvArgs = {x, filter, bias, strides, pad, activation: 'relu'};
-            const what = `${format} ${strides} ${pad} (${backend}, ${mode ?? 'no context'})`;
-            const y = await expectNoLeaks(
-              () => inContext(() => fusedConv2d({...args, roundWeightTo: format})),
-              1,
-            );
-            const got = inContext(() => run({...args, roundWeightTo: format}));
-            const want = inContext(() => run(args, (f) => quantize(f, format)));
-            expectBitsEqual(bits(y), bits(want[0]!), `${what} y`);
-            for (const [i, name] of ['y', 'dx', 'dfilter', 'dbias'].entries()) {
-              expectBitsEqual(bits(got[i]!), bits(want[i]!), `${what} ${name}`);
-            }
-            tf.dispose([y, ...got, ...want]);
-          }
+    await eachCase(async (format, where, inContext) => {
+      for (const [strides, pad] of [
+        [1, 'same'],
+        [2, 'valid'],
+      ] as const) {
+        const args: ConvArgs = {x, filter, bias, strides, pad, activation: 'relu'};
+        const what = `${strides} ${pad} ${where}`;
+        const y = await expectNoLeaks(
+          () => inContext(() => fusedConv2d({...args, roundWeightTo: format})),
+          1,
+        );
+        const got = inContext(() => run({...args, roundWeightTo: format}));
+        const want = inContext(() => run(args, (f) => quantize(f, format)));
+        expectBitsEqual(bits(y), bits(want[0]!), `${what} y`);
+        for (const [k, name] of ['y', 'dx', 'dfilter', 'dbias'].entries()) {
+          expectBitsEqual(bits(got[k]!), bits(want[k]!), `${what} ${name}`);
         }
-      } finally {
-        setNativeDispatch(previous);
+        tf.dispose([y, ...got, ...want]);
       }
-    }
+    });
     tf.dispose([x, filter, bias]);
   });
 
