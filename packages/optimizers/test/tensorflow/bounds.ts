@@ -59,6 +59,32 @@ function trajectory(
   };
 }
 
+/**
+ * A moving average `a = β a + (1-β) x` as both sides evaluate it in float32, with its drift: the
+ * representation error of `1 - β` on the new term and 4u of rounding on the old value and `x`.
+ */
+function movingAverage(beta: number): {
+  push(x: number): void;
+  readonly value: number;
+  readonly error: number;
+} {
+  const d = oneMinusError(beta);
+  let value = 0;
+  let error = 0;
+  return {
+    push(x) {
+      error = beta * error + (1 - beta) * Math.abs(x) * d + 4 * U * (Math.abs(value) + Math.abs(x));
+      value = beta * value + (1 - beta) * x;
+    },
+    get value() {
+      return value;
+    },
+    get error() {
+      return error;
+    },
+  };
+}
+
 /** Adam as tfjs defines it, `var -= lr * m̂ / (sqrt(v̂) + eps)`, with tfjs's float32 powers. */
 export function adamBound(
   x0: number,
@@ -67,25 +93,17 @@ export function adamBound(
   beta2: number,
   eps: number,
 ): ElementBound {
-  const d1 = oneMinusError(beta1);
-  const d2 = oneMinusError(beta2);
-  let m = 0;
-  let v = 0;
-  let em = 0;
-  let ev = 0;
+  const m = movingAverage(beta1);
+  const v = movingAverage(beta2);
   let p1 = f32(beta1);
   let p2 = f32(beta2);
   return trajectory(x0, (g) => {
-    const mNew = beta1 * m + (1 - beta1) * g;
-    const vNew = beta2 * v + (1 - beta2) * g * g;
-    em = beta1 * em + (1 - beta1) * Math.abs(g) * d1 + 4 * U * (Math.abs(m) + Math.abs(g));
-    ev = beta2 * ev + (1 - beta2) * g * g * d2 + 4 * U * (v + g * g);
-    m = mNew;
-    v = vNew;
-    const mh = m / (1 - p1);
-    const vh = v / (1 - p2);
-    const dm = em / (1 - p1);
-    const dv = ev / (1 - p2);
+    m.push(g);
+    v.push(g * g);
+    const mh = m.value / (1 - p1);
+    const vh = v.value / (1 - p2);
+    const dm = m.error / (1 - p1);
+    const dv = v.error / (1 - p2);
     const s = Math.sqrt(vh);
     const ds = s > 0 ? Math.min(dv / (2 * s), Math.sqrt(dv)) : Math.sqrt(dv);
     const denom = s + eps;
@@ -107,19 +125,16 @@ export function rmspropBound(
   momentum: number,
   eps: number,
 ): ElementBound {
-  const d = oneMinusError(decay);
-  let ms = 0;
-  let ems = 0;
+  const ms = movingAverage(decay);
   let mom = 0;
   let emom = 0;
   return trajectory(x0, (g) => {
-    const msNew = decay * ms + (1 - decay) * g * g;
-    ems = decay * ems + (1 - decay) * g * g * d + 4 * U * (ms + g * g);
-    ms = msNew;
-    const r = Math.sqrt(ms + eps);
+    ms.push(g * g);
+    const r = Math.sqrt(ms.value + eps);
     const term = (lr * g) / r;
     const eTerm =
-      (lr * Math.abs(g) * ems) / (2 * r * Math.max(ms + eps - ems, eps)) + 6 * U * Math.abs(term);
+      (lr * Math.abs(g) * ms.error) / (2 * r * Math.max(ms.value + eps - ms.error, eps)) +
+      6 * U * Math.abs(term);
     mom = momentum * mom + term;
     emom = momentum * emom + eTerm + 4 * U * (Math.abs(mom) + Math.abs(term));
     return {update: mom, error: emom};
@@ -134,23 +149,19 @@ export function adamaxBound(
   beta2: number,
   eps: number,
 ): ElementBound {
-  const d1 = oneMinusError(beta1);
-  let m = 0;
-  let em = 0;
+  const m = movingAverage(beta1);
   let u = 0;
   let eu = 0;
   let p1 = f32(beta1);
   return trajectory(x0, (g) => {
-    const mNew = beta1 * m + (1 - beta1) * g;
-    em = beta1 * em + (1 - beta1) * Math.abs(g) * d1 + 4 * U * (Math.abs(m) + Math.abs(g));
-    m = mNew;
+    m.push(g);
     u = Math.max(beta2 * u, Math.abs(g));
     eu = beta2 * eu + 2 * U * u;
     const c = lr / (1 - p1);
     const denom = u + eps;
-    const update = (c * m) / denom;
+    const update = (c * m.value) / denom;
     const eUpdate =
-      c * (em / denom + (Math.abs(m) * eu) / (denom * Math.max(denom - eu, eps))) +
+      c * (m.error / denom + (Math.abs(m.value) * eu) / (denom * Math.max(denom - eu, eps))) +
       10 * U * Math.abs(update);
     p1 = f32(p1 * f32(beta1));
     return {update, error: eUpdate};
