@@ -42,6 +42,8 @@ export interface NodeBackend {
   getInputTensorIds(tensors: TensorInfo[]): number[];
   /** Wraps a float32/int32 handle as a tfjs tensor that owns it. Never pass a 16-bit handle. */
   createOutputTensor(handle: TfHandle): Tensor;
+  /** Drops one reference to a tensor's data (its TF handle goes with the last). */
+  disposeData(dataId: object): boolean;
   /** tfjs-node's fused-op activations (linear, relu, prelu, leakyrelu, elu, relu6, sigmoid). */
   applyActivation(
     x: Tensor,

@@ -12,7 +12,7 @@ import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
 import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
-import {ensureRounded, roundOutputOption} from './round-output.js';
+import {ensureRounded, roundingOption} from './round-output.js';
 import {ROUND_OUTPUT_ATTR, ROUND_WEIGHT_ATTR} from '../kernel-names.js';
 import {quantize} from './quantize.js';
 import type {FormatName} from '../formats/format-spec.js';
@@ -63,8 +63,8 @@ export function fusedConv2d({
   roundOutputTo,
   roundWeightTo,
 }: FusedConv2dArgs): tf.Tensor4D {
-  const roundTo = roundOutputOption('fusedConv2d', roundOutputTo);
-  const weightTo = roundOutputOption('fusedConv2d', roundWeightTo, 'roundWeightTo');
+  const roundTo = roundingOption('fusedConv2d', 'roundOutputTo', roundOutputTo);
+  const weightTo = roundingOption('fusedConv2d', 'roundWeightTo', roundWeightTo);
   for (const [name, t, rank] of [
     ['x', x, 4],
     ['filter', filter, 4],

@@ -4,7 +4,7 @@ import {describeValue, invalidChoice, wrongType} from '../internal/errors.js';
 import {ensureAmpKernels} from '../kernels/register-kernels.js';
 import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
-import {ensureRounded, roundOutputOption} from './round-output.js';
+import {ensureRounded, roundingOption} from './round-output.js';
 import {ROUND_OUTPUT_ATTR, ROUND_WEIGHT_ATTR} from '../kernel-names.js';
 import {quantize} from './quantize.js';
 import type {FormatName} from '../formats/format-spec.js';
@@ -60,8 +60,8 @@ export function fusedMatMul({
   roundOutputTo,
   roundWeightTo,
 }: FusedMatMulArgs): tf.Tensor2D {
-  const roundTo = roundOutputOption('fusedMatMul', roundOutputTo);
-  const weightTo = roundOutputOption('fusedMatMul', roundWeightTo, 'roundWeightTo');
+  const roundTo = roundingOption('fusedMatMul', 'roundOutputTo', roundOutputTo);
+  const weightTo = roundingOption('fusedMatMul', 'roundWeightTo', roundWeightTo);
   for (const [name, t, rank] of [
     ['a', a, 2],
     ['b', b, 2],
@@ -124,16 +124,23 @@ export const fusedMatMulGradConfig: GradConfig = {
       transposeB: boolean;
       activation?: string;
     };
+    const g = dy as Tensor;
+    // Once for all three gradients (the engine's backward scope disposes it), so a native kernel
+    // casts it once too.
+    const act = activation == null || activation === 'linear' ? g : reluBackward(g, y as Tensor);
     // `b` read rounded (tfjs-node, ROUND_WEIGHT_ATTR): round it again for a's gradient, free the
     // copy after that product, and round b's gradient, as a cast point before `b` would.
     const weightTo = (attrs as Record<string, unknown>)[ROUND_WEIGHT_ATTR] as
       | FormatName
       | undefined;
-    if (weightTo != null) return roundedWeightGrads(dy as Tensor, saved, attrs, weightTo);
-    const g = dy as Tensor;
-    // Once for all three gradients (the engine's backward scope disposes it), so a native kernel
-    // casts it once too.
-    const act = activation == null || activation === 'linear' ? g : reluBackward(g, y as Tensor);
+    if (weightTo != null) {
+      if (transposeA || transposeB) {
+        throw new Error(
+          'tfjs-amp: roundWeightTo is for untransposed operands (fusedMatMul passes none)',
+        );
+      }
+      return roundedWeightGrads(act, a, b, weightTo);
+    }
     const dyAct = () => act;
     const grads: Record<string, () => Tensor> = {
       a: () =>
@@ -153,30 +160,19 @@ export const fusedMatMulGradConfig: GradConfig = {
 };
 
 /**
- * {@link fusedMatMulGradConfig}'s gradients where the kernel read `b` rounded to `format`
- * (`roundWeightTo` on tfjs-node, where the operands are matrices): the same values as a cast
+ * {@link fusedMatMulGradConfig}'s gradients, from the activation's gradient `act`, where the
+ * kernel read `b` rounded to `format` (`roundWeightTo` on tfjs-node, where the operands are
+ * untransposed matrices): the same values as a cast
  * point before `b` gives (`quantize(b)` in a's product, b's gradient rounded), with the rounded
  * copy of `b` alive only during a's product and b's gradient rounded by the product's kernel,
  * which frees its float32 result as soon as the 16-bit copy exists.
  */
 function roundedWeightGrads(
-  dy: Tensor,
-  saved: Tensor[],
-  attrs: NamedAttrMap,
+  act: Tensor,
+  a: Tensor,
+  b: Tensor,
   format: FormatName,
 ): Record<string, () => Tensor> {
-  const [a, b, y] = saved as [Tensor, Tensor, Tensor];
-  const {transposeA, transposeB, activation} = attrs as unknown as {
-    transposeA: boolean;
-    transposeB: boolean;
-    activation?: string;
-  };
-  if (transposeA || transposeB) {
-    throw new Error(
-      'tfjs-amp: roundWeightTo is for untransposed operands (fusedMatMul passes none)',
-    );
-  }
-  const act = activation == null || activation === 'linear' ? dy : reluBackward(dy, y);
   const product = (x: Tensor, w: Tensor, tA: boolean, tB: boolean, extra: NamedAttrMap) =>
     tf.engine().runKernel(_FusedMatMul, {a: x, b: w}, {
       transposeA: tA,

@@ -5,13 +5,13 @@ import {isRoundedData} from '../native/half-cache.js';
 import {quantize} from './quantize.js';
 
 /**
- * The fused ops' `roundOutputTo` option checked: a format name (float32 means none), or
- * undefined.
+ * One of the fused ops' rounding options (`roundOutputTo`, `roundWeightTo`) checked: a format
+ * name (float32 means none), or undefined.
  */
-export function roundOutputOption(
+export function roundingOption(
   where: string,
+  option: 'roundOutputTo' | 'roundWeightTo',
   value: unknown,
-  option = 'roundOutputTo',
 ): FormatName | undefined {
   if (value == null) return undefined;
   const name = resolveFormat(value as FormatName, where, option).name;

@@ -53,9 +53,7 @@ export function withRoundedWeight(name: string, kernel: KernelFunc): KernelFunc 
     try {
       return kernel({...args, inputs: {...inputs, [name]: rounded}});
     } finally {
-      (node as unknown as {disposeData(dataId: object): void}).disposeData(
-        rounded.dataId as object,
-      );
+      node.disposeData(rounded.dataId as object);
     }
   };
 }

@@ -95,7 +95,7 @@ function roundWithCasts(
   const result = inScope(node, x, (scope, xId) => {
     const id = saturate ? clampToMaxFinite(scope, xId, spec.maxFinite) : xId;
     const narrow = scope.cast(id, binding.TF_FLOAT, dtype);
-    if (consume) (node as unknown as DataOwner).disposeData(x.dataId as object);
+    if (consume) node.disposeData(x.dataId as object);
     // The 16-bit copy is what a native kernel reading the rounded tensor needs: keep it, where
     // the dispatch runs some matrix kernel natively in the format (an emulated format would
     // only hold it).
@@ -107,10 +107,6 @@ function roundWithCasts(
   markRoundedData(result, spec.name);
   if (narrowId != null) storeHalf(node, result, spec.name, narrowId);
   return result;
-}
-
-interface DataOwner {
-  disposeData(dataId: object): void;
 }
 
 /** Whether the dispatch runs a matrix kernel natively in `format` on this backend. */
