@@ -15,6 +15,7 @@
 // Env: BATCH (default 1024 for w1, 256 for cnn-wide), STEPS (default 6), REPEATS, and
 // TFJS_AMP_NATIVE (the dispatch mode, recorded). Writes bench/results/memory.json. Linux only
 // (reads /proc/self/status).
+import type {PolicyName} from '@tfjs-amp/policy';
 import {execFileSync} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
@@ -32,19 +33,12 @@ async function child(workload: WorkloadName, policy: string): Promise<void> {
   const tf = await import('@tensorflow/tfjs');
   await import('@tensorflow/tfjs-node' as string);
   await tf.setBackend('tensorflow');
-  const {applyPolicy} = await import('@tfjs-amp/policy');
-  const {fuseOptimizer} = await import('@tfjs-amp/optimizers');
   const {nativeMemory, resetNativeMemoryPeak, trackTensorBytes} = await import('@tfjs-amp/kernels');
   const batch = Number(process.env.BATCH ?? (workload === 'w1' ? 1024 : 256));
   const steps = Number(process.env.STEPS ?? 6);
   // The bench's own workloads (W1: Dense 784-1024-1024-10; cnn-wide: Conv32-Conv64-MaxPool-Dense10).
-  const {BUILT_IN_WORKLOADS} = await import('../src/index.js');
-  const model = await BUILT_IN_WORKLOADS[workload]!.buildModel(0);
-  if (policy !== 'float32') applyPolicy(model, policy as 'mixed_bfloat16');
-  model.compile({optimizer: fuseOptimizer(tf.train.adam(1e-3)), loss: 'categoricalCrossentropy'});
-  const features = model.inputs[0]!.shape.slice(1) as number[];
-  const x = tf.randomNormal([batch, ...features], 0, 1, 'float32', 1);
-  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat();
+  const {memoryWorkload} = await import('../src/measure/memory-workload.js');
+  const {model, x, y} = await memoryWorkload(workload, policy as PolicyName, batch);
   const built = peakMiB();
   resetNativeMemoryPeak();
   await model.trainOnBatch(x, y);

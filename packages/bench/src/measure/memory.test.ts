@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {nativeMemory, setNativeDispatch, withComputeFormat} from '@tfjs-amp/kernels';
-import {fuseOptimizer} from '@tfjs-amp/optimizers';
-import {applyPolicy} from '@tfjs-amp/policy';
 import {describeBackends} from '@tfjs-amp/test-utils';
 import {expect, it} from 'vitest';
-import {BUILT_IN_WORKLOADS} from '../workloads/index.js';
 import {profileStep} from './memory.js';
+import {memoryWorkload} from './memory-workload.js';
 
 describeBackends(['tensorflow'], () => {
   it("counts a step's own native 16-bit copies, not those of tensors that outlive it", async () => {
@@ -47,21 +45,11 @@ describeBackends(['tensorflow'], () => {
         ] as const) {
           const peaks: Record<string, number> = {};
           for (const policy of ['float32', 'mixed_float16', 'mixed_bfloat16'] as const) {
-            const model = await BUILT_IN_WORKLOADS[name]!.buildModel(0);
-            if (policy !== 'float32') applyPolicy(model, policy);
-            model.compile({
-              optimizer: fuseOptimizer(tf.train.adam(1e-3)),
-              loss: 'categoricalCrossentropy',
-            });
-            const features = model.inputs[0]!.shape.slice(1) as number[];
-            const x = tf.randomNormal([batch, ...features], 0, 1, 'float32', 1);
-            const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat();
+            const {model, x, y, dispose} = await memoryWorkload(name, policy, batch);
             await model.trainOnBatch(x, y); // optimizer slots, probes: not a step's own memory
             const profile = await profileStep(() => model.trainOnBatch(x, y));
             peaks[policy] = profile.tensorPeakBytes!;
-            tf.dispose([x, y]);
-            model.optimizer.dispose();
-            model.dispose();
+            dispose();
           }
           expect(peaks.float32, name).toBeGreaterThan(0);
           expect(peaks.mixed_float16, `${name} ${JSON.stringify(peaks)}`).toBeLessThanOrEqual(
