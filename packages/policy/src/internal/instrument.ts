@@ -91,8 +91,8 @@ export function patchCall(
       }
       // A layer whose kernels all run natively leaves its input and weight casts to them: one
       // Cast per tensor (cached), no float32 rounded copy (see nativeShortcut).
-      const shortcut =
-        format === 'float32' ? null : nativeShortcut(layer, format, singleTensor(inputs));
+      const single = singleTensor(inputs);
+      const shortcut = format === 'float32' ? null : nativeShortcut(layer, format, single);
       // An emulated Dense or Conv2D on tfjs-node runs the same fused kernel as a native one, on
       // its rounded inputs and weights in float32: the same values as the layer's own call, with a
       // gradient that computes only what the tape needs and relu's as one TF op. The kernel rounds
@@ -102,9 +102,7 @@ export function patchCall(
       // rounded copy of it is kept from the forward pass to the backward one.
       const emulated = shortcut == null && format !== 'float32' && tf.getBackend() === 'tensorflow';
       const kernelInside =
-        emulated && plan.roundWeights
-          ? kernelRoundedByFusedCall(layer, singleTensor(inputs))
-          : null;
+        emulated && plan.roundWeights ? kernelRoundedByFusedCall(layer, single) : null;
       const emulatedCall = emulated
         ? fusedCall(
             layer,
