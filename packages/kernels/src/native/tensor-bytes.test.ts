@@ -43,4 +43,26 @@ describeBackends(['tensorflow'], () => {
     expect(tracker.stop()).toEqual(stopped);
     expect((tf.backend() as unknown as {binding: unknown}).binding).toBe(binding);
   });
+
+  it('counts a buffer once however many views share it (Reshape, same-type Cast)', () => {
+    const x = tf.ones([64, 32]);
+    tf.neg(x).dispose(); // x's handle exists before tracking
+    const tracker = trackTensorBytes()!;
+    const bytes = 64 * 32 * 4;
+    const y = tf.neg(x);
+    const views = [tf.reshape(y, [32, 64]), tf.cast(y, 'float32'), tf.expandDims(y, 0)];
+    expect(tracker.read().liveBytes).toBe(bytes);
+    y.dispose();
+    tf.dispose(views.slice(0, 2));
+    expect(tracker.read().liveBytes).toBe(bytes); // the last view still holds the buffer
+    views[2]!.dispose();
+    // A view of a tensor made before tracking is not counted either; a copy is.
+    const view = tf.reshape(x, [32, 64]);
+    const copy = tf.neg(x);
+    const {liveBytes, peakBytes} = tracker.stop();
+    expect(liveBytes).toBe(bytes);
+    // The reshape's int32 shape vector aside, never a second copy.
+    expect(peakBytes).toBeLessThan(bytes + 64);
+    tf.dispose([x, view, copy]);
+  });
 });

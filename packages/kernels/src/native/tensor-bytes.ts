@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {asNodeBackend, type TfBinding, type TfHandle} from './binding.js';
+import {asNodeBackend, type TfBinding, type TfHandle, type TfOpAttr} from './binding.js';
 
 /** Bytes per element of each `TF_DataType` a tensor can have here (tensorflow/c/tf_datatype.h). */
 const ELEMENT_BYTES: Readonly<Record<number, number>> = Object.freeze({
@@ -21,6 +21,32 @@ const ELEMENT_BYTES: Readonly<Record<number, number>> = Object.freeze({
   25: 1, // float8_e4m3fn
 });
 
+/** A TF tensor buffer and how many counted handles share it. */
+interface Buffer {
+  readonly bytes: number;
+  handles: number;
+}
+
+/**
+ * Ops whose output shares its first input's buffer in TensorFlow's kernels (a new shape or type
+ * over the same memory: `Tensor::CopyFrom`, `BitcastFrom`, `set_output(0, input)`), and a Cast
+ * to the type it already has, which passes its input through.
+ */
+const VIEW_OPS: ReadonlySet<string> = new Set([
+  'Reshape',
+  'Squeeze',
+  'ExpandDims',
+  'Identity',
+  'Bitcast',
+]);
+
+function isView(opName: string, attrs: readonly TfOpAttr[]): boolean {
+  if (VIEW_OPS.has(opName)) return true;
+  if (opName !== 'Cast') return false;
+  const type = (name: string) => attrs.find((a) => a.name === name)?.value;
+  return type('SrcT') === type('DstT');
+}
+
 /** What {@link trackTensorBytes} counted. */
 export interface TensorBytes {
   /** Bytes of the counted tensors alive now. */
@@ -41,7 +67,8 @@ export interface TensorBytesTracker {
  * Counts, on tfjs-node, the bytes of every TensorFlow tensor made from now until `stop()`:
  * tfjs-node's own float32 tensors, the 16-bit ones tfjs-amp's native kernels make and the
  * transient ones inside a kernel alike, each from its creation (`executeOp`, `createTensor`) to
- * its deletion. So `peakBytes` is what a training step holds at its busiest moment, whatever
+ * its deletion, a buffer shared by several handles (a Reshape, a same-type Cast: see `VIEW_OPS`)
+ * once, while any of them lives. So `peakBytes` is what a training step holds at its busiest moment, whatever
  * `tf.memory()` sees (it counts neither native 16-bit tensors nor kernel temporaries, and counts
  * deferred float32 tensors TF has not allocated) and independent of the memory allocator, whose
  * reuse and fragmentation make process RSS a noisy measure of it. Tensors made before tracking
@@ -59,15 +86,26 @@ export function trackTensorBytes(): TensorBytesTracker | null {
   if (node == null) return null;
   const owner = node as unknown as {binding: TfBinding};
   const real = owner.binding;
-  const live = new Map<number, number>();
+  // Each handle's buffer; a view (see VIEW_OPS) shares its input's, which is freed with the last
+  // handle on it. Handles made before tracking have no entry, nor have their views: not counted.
+  const buffers = new Map<number, Buffer>();
   let liveBytes = 0;
   let peakBytes = 0;
-  const add = (id: number, shape: readonly number[], dtype: number): void => {
-    const bytes = shape.reduce((n, d) => n * d, 1) * (ELEMENT_BYTES[dtype] ?? 0);
-    liveBytes += bytes - (live.get(id) ?? 0);
-    live.set(id, bytes);
+  const hold = (id: number, buffer: Buffer): void => {
+    release(id);
+    buffer.handles++;
+    buffers.set(id, buffer);
+    if (buffer.handles === 1) liveBytes += buffer.bytes;
     if (liveBytes > peakBytes) peakBytes = liveBytes;
   };
+  const release = (id: number): void => {
+    const buffer = buffers.get(id);
+    if (buffer == null) return;
+    buffers.delete(id);
+    if (--buffer.handles === 0) liveBytes -= buffer.bytes;
+  };
+  const allocate = (id: number, shape: readonly number[], dtype: number): void =>
+    hold(id, {bytes: shape.reduce((n, d) => n * d, 1) * (ELEMENT_BYTES[dtype] ?? 0), handles: 0});
   // The addon's own functions and constants, with the three that make and free tensors counted.
   const counting = {} as Record<string, unknown>;
   for (const key of Object.getOwnPropertyNames(real)) {
@@ -76,20 +114,22 @@ export function trackTensorBytes(): TensorBytesTracker | null {
   }
   counting.executeOp = (...args: Parameters<TfBinding['executeOp']>): TfHandle[] => {
     const out = real.executeOp(...args);
-    for (const h of out) add(h.id, h.shape, h.dtype);
+    const [opName, attrs, inputIds] = args;
+    if (out.length === 1 && isView(opName, attrs)) {
+      const shared = buffers.get(inputIds[0]!);
+      if (shared != null) hold(out[0]!.id, shared);
+      return out;
+    }
+    for (const h of out) allocate(h.id, h.shape, h.dtype);
     return out;
   };
   counting.createTensor = (...args: Parameters<TfBinding['createTensor']>): number => {
     const id = real.createTensor(...args);
-    add(id, args[0], args[1]);
+    allocate(id, args[0], args[1]);
     return id;
   };
   counting.deleteTensor = (id: number): void => {
-    const bytes = live.get(id);
-    if (bytes != null) {
-      liveBytes -= bytes;
-      live.delete(id);
-    }
+    release(id);
     real.deleteTensor(id);
   };
   owner.binding = counting as unknown as TfBinding;
