@@ -3,6 +3,7 @@ import {ampBiasGradConfig} from './AmpBiasGrad.js';
 import {ampQuantizeConfig} from './AmpQuantize.js';
 import {ampReluGradConfig} from './AmpReluGrad.js';
 import {batchMatMulConfig} from './BatchMatMul.js';
+import {castConfig} from './Cast.js';
 import {conv2DConfig} from './Conv2D.js';
 import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.js';
 import {conv2DBackpropInputConfig} from './Conv2DBackpropInput.js';
@@ -14,6 +15,7 @@ import {fusedDepthwiseConv2DConfig} from './FusedDepthwiseConv2D.js';
 import {fusedMatMulConfig} from './_FusedMatMul.js';
 import {maxPoolConfig} from './MaxPool.js';
 import {maxPoolGradConfig} from './MaxPoolGrad.js';
+import {reluConfig} from './Relu.js';
 import {reshapeConfig} from './Reshape.js';
 import {stepConfig} from './Step.js';
 
@@ -30,6 +32,7 @@ export const tensorflowKernelConfigs: readonly KernelConfig[] = [
  */
 export const tensorflowKernelOverrides: readonly KernelConfig[] = [
   batchMatMulConfig,
+  castConfig,
   conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
@@ -40,6 +43,7 @@ export const tensorflowKernelOverrides: readonly KernelConfig[] = [
   fusedDepthwiseConv2DConfig,
   maxPoolConfig,
   maxPoolGradConfig,
+  reluConfig,
   reshapeConfig,
   stepConfig,
   fusedMatMulConfig,
