@@ -16,6 +16,7 @@ const EXPORTS_0 = [
   'asNodeBackend',
   'cpuFeatures',
   'decode',
+  'dropHalfCopies',
   'encode',
   'ensureAmpKernels',
   'fasterThanFloat32',

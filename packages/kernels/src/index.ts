@@ -49,7 +49,7 @@ export {
   setNativeDispatch,
 } from './native/dispatch.js';
 export type {NativeDecision, NativeDispatch, NativeReason} from './native/dispatch.js';
-export {nativeMemory, resetNativeMemoryPeak} from './native/half-cache.js';
+export {dropHalfCopies, nativeMemory, resetNativeMemoryPeak} from './native/half-cache.js';
 export type {NativeMemory} from './native/half-cache.js';
 export {trackTensorBytes} from './native/tensor-bytes.js';
 export type {TensorBytes, TensorBytesTracker} from './native/tensor-bytes.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {dropHalfCopies} from '@tfjs-amp/kernels';
 import type {NamedTensorMap, Scalar, Tensor, Variable} from '@tensorflow/tfjs';
 import {
   FUSED_OPTIMIZER_NAMES,
@@ -582,6 +583,9 @@ export class FusedOptimizer extends tf.Optimizer {
         const entry = this.entryAt(i, names[i]!, variable, node);
         const gradient = tensors[i];
         if (gradient == null) return;
+        // Both are read in float32 only from here: their 16-bit copies (a mixed policy's native
+        // kernels) go now, not when the step ends.
+        dropHalfCopies([variable, gradient]);
         if (entry.masterDataId !== variable.dataId) {
           entry.master!.assign(node.getInputTensorIds([variable])[0]!);
         }

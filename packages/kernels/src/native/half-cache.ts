@@ -37,6 +37,8 @@ interface BackendCache {
    * {@link deferredFloat32}): dataId → the format of that copy.
    */
   readonly deferred: Map<object, FormatName>;
+  /** Float32 copies of deferred tensors made for the last op, deleted before the next. */
+  readonly transients: number[];
   /** Their float32 bytes, which tfjs counts in `tf.memory()` but TF has not allocated. */
   deferredBytes: number;
 }
@@ -59,6 +61,7 @@ interface TensorData {
 interface TensorMapOwner {
   disposeData: DisposeData;
   getInputTensorIds(tensors: TensorInfo[]): number[];
+  createOutputTensor(handle: {id: number; shape: number[]; dtype: number}): unknown;
   readSync(dataId: object): unknown;
   tensorMap: {has(dataId: object): boolean; get(dataId: object): TensorData | undefined};
 }
@@ -74,6 +77,7 @@ function cacheOf(node: NodeBackend): BackendCache {
     bytes: 0,
     peakBytes: 0,
     deferred: new Map(),
+    transients: [],
     deferredBytes: 0,
   };
   cache = created;
@@ -89,14 +93,31 @@ function cacheOf(node: NodeBackend): BackendCache {
     }
     return released;
   };
-  // Give a deferred float32 tensor its float32 data the first time anything reads it: an op of
-  // tfjs-node (every one takes its inputs through getInputTensorIds) or dataSync/data.
+  // Float32 reads of a deferred tensor (every op of tfjs-node takes its inputs through
+  // getInputTensorIds; dataSync/data through readSync). While tfjs computes gradients, an op gets
+  // a float32 copy of its own, deleted once it has run, and the tensor stays 16-bit: the forward
+  // pass keeps its activations for the backward one, which reads them again (a batch norm reads a
+  // convolution's output several times). Otherwise (an optimizer reading the gradients, a
+  // prediction's output) the tensor gets its float32 data for good, and the 16-bit copy goes.
   const inputIds = owner.getInputTensorIds.bind(node);
   owner.getInputTensorIds = (tensors) => {
-    if (created.deferred.size > 0) {
+    dropTransients(node, created);
+    if (created.deferred.size === 0) return inputIds(tensors);
+    if (!inGradientComputation()) {
       for (const t of tensors) materialize(node, created, t.dataId as object);
+      return inputIds(tensors);
     }
-    return inputIds(tensors);
+    const ids = inputIds(tensors);
+    tensors.forEach((t, i) => {
+      const format = created.deferred.get(t.dataId as object);
+      if (format != null) ids[i] = widen(node, created, t.dataId as object, format);
+    });
+    return ids;
+  };
+  const createOutput = owner.createOutputTensor.bind(node);
+  owner.createOutputTensor = (handle) => {
+    dropTransients(node, created);
+    return createOutput(handle);
   };
   const readSync = owner.readSync.bind(node);
   owner.readSync = (dataId) => {
@@ -104,6 +125,50 @@ function cacheOf(node: NodeBackend): BackendCache {
     return readSync(dataId);
   };
   return created;
+}
+
+/** A new float32 handle of a deferred tensor's values: its 16-bit copy cast (exact). */
+function widened(
+  node: NodeBackend,
+  cache: BackendCache,
+  dataId: object,
+  format: FormatName,
+): number {
+  const half = cache.halves.get(dataId)!.get(format)!;
+  const binding = node.binding;
+  return binding.executeOp(
+    'Cast',
+    castAttrs(binding, TF_DTYPES[format]!, binding.TF_FLOAT),
+    [half.id],
+    1,
+  )[0]!.id;
+}
+
+/**
+ * A float32 copy of a deferred tensor for the op about to run, deleted after it (see
+ * {@link dropTransients}): the tensor stays deferred.
+ */
+function widen(node: NodeBackend, cache: BackendCache, dataId: object, format: FormatName): number {
+  const id = widened(node, cache, dataId, format);
+  cache.transients.push(id);
+  return id;
+}
+
+/** Deletes the float32 copies {@link widen} made for the op that ran last. */
+function dropTransients(node: NodeBackend, cache: BackendCache): void {
+  if (cache.transients.length === 0) return;
+  for (const id of cache.transients) node.binding.deleteTensor(id);
+  cache.transients.length = 0;
+}
+
+/**
+ * Whether tfjs is computing gradients (`tf.grads`, `optimizer.minimize`): recording the forward
+ * pass (a tape is active) or running the backward pass (the tape is kept until it ends).
+ */
+function inGradientComputation(): boolean {
+  const state = (tf.engine() as unknown as {state: {activeTape: unknown; gradientDepth: number}})
+    .state;
+  return state.gradientDepth > 0 || state.activeTape != null;
 }
 
 function undefer(cache: BackendCache, dataId: object): void {
@@ -116,22 +181,14 @@ function undefer(cache: BackendCache, dataId: object): void {
 
 /**
  * Casts a deferred tensor's 16-bit copy to float32 (exact) and makes it the tensor's data. The
- * 16-bit copy is freed then: by the time float32 code reads an activation (a relu gradient in the
- * backward pass), the native products that read it in 16 bits have run.
+ * 16-bit copy is freed then: outside a gradient computation (an optimizer reading a gradient,
+ * code reading a prediction) no native product reads it again.
  */
 function materialize(node: NodeBackend, cache: BackendCache, dataId: object): void {
   const format = cache.deferred.get(dataId);
   if (format == null) return;
   const info = (node as unknown as TensorMapOwner).tensorMap.get(dataId)!;
-  const half = cache.halves.get(dataId)!.get(format)!;
-  const binding = node.binding;
-  const out = binding.executeOp(
-    'Cast',
-    castAttrs(binding, TF_DTYPES[format]!, binding.TF_FLOAT),
-    [half.id],
-    1,
-  )[0]!;
-  info.id = out.id;
+  info.id = widened(node, cache, dataId, format);
   undefer(cache, dataId);
   freeEntry(node, cache, dataId);
 }
@@ -173,7 +230,8 @@ export function reshapeDeferred(
   const half = cache.halves.get(x.dataId as object)!.get(format)!;
   const scope = new HandleScope(node.binding);
   try {
-    return deferredFloat32(node, scope.release(reshapeHalf(scope, half.id, shape, format)), format);
+    const reshaped = scope.release(reshapeHalf(scope, half.id, shape, format));
+    return deferredFloat32(node, reshaped, format);
   } finally {
     scope.dispose();
   }
@@ -344,6 +402,28 @@ export function isRoundedData(t: TensorInfo, format: FormatName): boolean {
   return rounded.get(t.dataId as object) === format;
 }
 
+/**
+ * Frees the 16-bit copies the cast cache holds for `tensors` (tfjs-node; elsewhere nothing to
+ * do). A tensor held only in 16 bits (a native output no float32 code has kept) gets its float32
+ * data first, by an exact cast. For code that reads tensors in float32 from here on and never in
+ * 16 bits: an optimizer step reads each gradient and weight once in float32 and then replaces the
+ * weight, so their copies would only sit beside the float32 data until the step ends. Values are
+ * unchanged; a later native kernel reading one of them casts it again.
+ * @example
+ * dropHalfCopies([variable, gradient]); // before the update of `variable`
+ */
+export function dropHalfCopies(tensors: readonly TensorInfo[]): void {
+  if (tf.findBackendFactory('tensorflow') == null) return;
+  const node = asNodeBackend(tf.findBackend('tensorflow'));
+  const cache = node == null ? undefined : caches.get(node);
+  if (node == null || cache == null) return;
+  for (const t of tensors) {
+    const dataId = t.dataId as object;
+    if (cache.deferred.has(dataId)) materialize(node, cache, dataId);
+    else freeEntry(node, cache, dataId);
+  }
+}
+
 /** What {@link nativeMemory} reports. */
 export interface NativeMemory {
   /** 16-bit handles the cast cache holds now. */
@@ -406,5 +486,5 @@ export const CACHE_HANDLES_HOOK = Symbol.for('@tfjs-amp/kernels:cast-cache-handl
   const node = asNodeBackend(backend);
   const cache = node == null ? undefined : caches.get(node);
   // A deferred tensor's 16-bit copy is its data: it counts as the tensor's handle.
-  return cacheMemory(node).handles - (cache?.deferred.size ?? 0);
+  return cacheMemory(node).handles - (cache?.deferred.size ?? 0) + (cache?.transients.length ?? 0);
 };

@@ -155,6 +155,7 @@ describeBackends(['tensorflow'], () => {
     const a = tf.randomNormal([8, 256], 0, 1, 'float32', 1) as tf.Tensor2D;
     const b = tf.randomNormal([256, 256], 0, 0.1, 'float32', 2) as tf.Tensor2D;
     const bias = tf.zeros([256]) as tf.Tensor1D;
+    tf.dispose([a, b, bias].map((t) => tf.neg(t))); // their TF handles exist before tracking
     const bBytes = 256 * 256 * 4;
     const previous = setNativeDispatch('none');
     try {
@@ -167,9 +168,9 @@ describeBackends(['tensorflow'], () => {
       };
       const ours = peak((args) => fusedMatMul({...args, roundWeightTo: 'float16'}));
       const castFirst = peak(castPointFirst('float16'));
-      // A cast point keeps the rounded b (float32) from the forward product to the backward one,
-      // beside the gradient of b; roundWeightTo holds one transient copy at a time, and rounds
-      // b's gradient with no float32 copy beside its rounded one.
+      // A cast point keeps the rounded b (as its 16-bit copy) from the forward product to the
+      // backward one, and each product reads it through a float32 copy of its own beside it and
+      // the gradient of b; roundWeightTo holds one transient copy at a time.
       expect(ours).toBeLessThanOrEqual(castFirst - bBytes);
     } finally {
       setNativeDispatch(previous);
@@ -181,6 +182,7 @@ describeBackends(['tensorflow'], () => {
     // The filter dominates: 3×3×64×64 float32 is 144 KiB, each activation 2×4×4×64 is 8 KiB.
     const x = tf.randomNormal([2, 4, 4, 64], 0, 1, 'float32', 1) as tf.Tensor4D;
     const filter = tf.randomNormal([3, 3, 64, 64], 0, 0.1, 'float32', 2) as tf.Tensor4D;
+    tf.dispose([x, filter].map((t) => tf.neg(t))); // their TF handles exist before tracking
     const filterBytes = 3 * 3 * 64 * 64 * 4;
     const previous = setNativeDispatch('none');
     try {

@@ -8,6 +8,7 @@ import {
   quantize,
   roundArray,
   setNativeDispatch,
+  trackTensorBytes,
 } from '../../src/index.js';
 import type {FormatName} from '../../src/formats/format-spec.js';
 import {forceNativeOpSupport} from '../../src/native/probe.js';
@@ -186,22 +187,57 @@ describeBackends(['tensorflow'], () => {
       }
     });
 
-    it('keeps a 16-bit copy of the result only where some matrix kernel runs natively', () => {
-      const x = tf.tensor1d([1, 2.5, -3]);
+    it('holds a float16 or bfloat16 result as its 16-bit copy alone, under any dispatch', () => {
+      const src = new Float32Array([1, 2.5, -3, 0.1, 1 / 3, 70000, -0]);
+      const x = tf.tensor1d(src);
       materialize(x);
-      for (const [mode, kept] of [
-        ['none', 0],
-        ['all', 1],
-      ] as const) {
-        const previous = setNativeDispatch(mode);
-        try {
-          const before = nativeMemory().handles;
-          const y = quantize(x, 'bfloat16');
-          expect(nativeMemory().handles - before, `dispatch '${mode}'`).toBe(kept);
-          y.dispose();
-          expect(nativeMemory().handles).toBe(before);
-        } finally {
-          setNativeDispatch(previous);
+      for (const mode of ['none', 'all'] as const) {
+        for (const format of ['float16', 'bfloat16'] as const) {
+          const previous = setNativeDispatch(mode);
+          try {
+            const before = nativeMemory();
+            const tracker = trackTensorBytes()!;
+            const y = quantize(x, format);
+            const at = `dispatch '${mode}', ${format}`;
+            // One 16-bit handle, and no float32 data for the result yet.
+            expect(tracker.read().liveBytes, at).toBe(2 * src.length);
+            expect(nativeMemory().handles - before.handles, at).toBe(1);
+            expect(nativeMemory().deferredBytes - before.deferredBytes, at).toBe(4 * src.length);
+            // While tfjs computes gradients, a float32 op reads it through a copy of its own and
+            // it stays 16-bit; outside one (data(), an optimizer), it gets float32 data for good.
+            let during = 0;
+            const dx = tf.grad((input: tf.Tensor) => {
+              const sum = tf.add(quantize(input, format), y);
+              during = nativeMemory().deferredBytes - before.deferredBytes;
+              return sum.sum();
+            })(x);
+            // Still y alone: rounding x again while y lives gives y's data, and the add read it
+            // through a copy of its own.
+            expect(during, at).toBe(4 * src.length);
+            // y and dx (quantize's gradient is rounded too).
+            expect(nativeMemory().deferredBytes - before.deferredBytes, at).toBe(8 * src.length);
+            const twice = tf.add(y, y);
+            expect(nativeMemory().deferredBytes - before.deferredBytes, at).toBe(4 * src.length);
+            const expected = roundArray(src, format);
+            expectBitsEqual(
+              twice.dataSync() as Float32Array,
+              expected.map((v) => v + v),
+              at,
+            );
+            expectBitsEqual(y.dataSync() as Float32Array, expected, at);
+            expectBitsEqual(
+              dx.dataSync() as Float32Array,
+              new Float32Array(src.length).fill(1),
+              at,
+            );
+            expect(nativeMemory().deferredBytes, at).toBe(before.deferredBytes);
+            dx.dispose();
+            tf.dispose([y, twice]);
+            tracker.stop();
+            expect(nativeMemory().handles, at).toBe(before.handles);
+          } finally {
+            setNativeDispatch(previous);
+          }
         }
       }
       x.dispose();

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual} from '@tfjs-amp/test-utils';
 import {expect, it} from 'vitest';
-import {nativeMemory, quantize, withComputeFormat} from '../../src/index.js';
+import {decode, nativeMemory, quantize, withComputeFormat} from '../../src/index.js';
 import {nativeHandles, OpSpy, useNativeDispatch, values} from './support.js';
 
 describeBackends(['tensorflow'], () => {
@@ -75,5 +75,103 @@ describeBackends(['tensorflow'], () => {
       spy.restore();
     }
     tf.dispose([x, f]);
+  });
+
+  it('while tfjs computes gradients, float32 ops read a 16-bit tensor through copies of their own', () => {
+    const a = tf.tensor2d(values(64 * 32, 7, 'bfloat16'), [64, 32]);
+    const b = tf.tensor2d(values(32 * 48, 8, 'bfloat16'), [32, 48]);
+    tf.tidy(() => [a, b].map((t) => t.add(0))); // give a and b their handles
+    const start = {handles: nativeHandles(), memory: nativeMemory()};
+    let during: number[] = [];
+    const loss = (w: tf.Tensor) => {
+      const c = withComputeFormat('bfloat16', () => tf.matMul(a, w));
+      // Three float32 reads of the native output c (as a batch norm reads its input): each gets
+      // a float32 copy made for it and deleted after it, so c stays 16-bit.
+      const centred = tf.sub(c, tf.mean(c));
+      const scaled = tf.mul(centred, c);
+      during = [nativeMemory().deferredBytes - start.memory.deferredBytes];
+      return tf.sum(scaled);
+    };
+    const [dw] = tf.grads(loss)([b]);
+    expect(during).toEqual([4 * 64 * 48]);
+    // The same arithmetic on float32 data: the reads were exact.
+    const want = tf.tidy(() => {
+      const [g] = tf.grads((w: tf.Tensor) => {
+        const c = tf.clone(withComputeFormat('bfloat16', () => tf.matMul(a, w)));
+        c.dataSync(); // float32 data for good
+        return tf.sum(tf.mul(tf.sub(c, tf.mean(c)), c));
+      })([b]);
+      return g!;
+    });
+    expectBitsEqual(dw!.dataSync() as Float32Array, want.dataSync() as Float32Array, 'dw');
+    tf.dispose([dw!, want]);
+    // No copy outlives its op, nor any 16-bit handle its tensor.
+    tf.dispose(tf.add(a, 0)); // the next op deletes the last op's copies
+    expect(nativeMemory().deferredBytes).toBe(start.memory.deferredBytes);
+    expect(nativeHandles()).toBe(start.handles + nativeMemory().handles - start.memory.handles);
+    tf.dispose([a, b]);
+  });
+
+  for (const format of ['float16', 'bfloat16'] as const) {
+    it(`runs relu on a ${format} tensor in 16 bits: every one of the 65536 values as float32 relu`, () => {
+      const bits = new Uint16Array(65536).map((_, i) => i);
+      const x = tf.tensor1d(decode(bits, format));
+      // Once first, so the dispatch's probe runs before the spy.
+      tf.dispose(withComputeFormat(format, () => tf.relu(quantize(tf.ones([1]), format))));
+      const spy = new OpSpy();
+      try {
+        const rounded = quantize(x, format);
+        const y = withComputeFormat(format, () => tf.relu(rounded));
+        expect(spy.nativeOps(format)).toEqual(['Relu']);
+        expect(nativeMemory().deferredBytes).toBeGreaterThanOrEqual(2 * 4 * 65536);
+        // tfjs-node's float32 relu of the same values: bit for bit (NaN and its payload, the
+        // infinities, subnormals as TF flushes them) except the sign of a zero, which TF's
+        // float32 kernel itself sets by the element's position in its vector loop.
+        const want = tf.relu(tf.tensor1d(rounded.dataSync() as Float32Array));
+        const got = y.dataSync() as Float32Array;
+        const ref = want.dataSync() as Float32Array;
+        const zeroSign = (v: Float32Array) => v.map((e) => (e === 0 ? 0 : e));
+        expectBitsEqual(zeroSign(got), zeroSign(ref), format);
+        // Every negative value (the -0 and the subnormals among them) gives a zero.
+        for (let i = 0x8000; i < 0x10000; i++) {
+          if (!Number.isNaN(ref[i]!)) expect(got[i] === 0, `bits ${i.toString(16)}`).toBe(true);
+        }
+        // Outside a compute-format context, tfjs-node's float32 kernel.
+        spy.records.length = 0;
+        const outside = tf.relu(quantize(x, format));
+        expect(spy.halfOps()).toEqual([]);
+        tf.dispose([rounded, y, want, outside]);
+      } finally {
+        spy.restore();
+      }
+      x.dispose();
+    });
+  }
+
+  it('casts a tensor to its own dtype with no op: the same data, still 16-bit if it was', () => {
+    const x = tf.tensor2d(values(8 * 4, 9, 'bfloat16'), [8, 4]);
+    const w = tf.tensor2d(values(4 * 4, 10, 'bfloat16'), [4, 4]);
+    const c = withComputeFormat('bfloat16', () => tf.matMul(x, w));
+    const deferred = nativeMemory().deferredBytes;
+    const spy = new OpSpy();
+    try {
+      const same = tf.cast(c, 'float32');
+      expect(spy.calls).toEqual([]);
+      expect(same.dataId).toBe(c.dataId);
+      expect(nativeMemory().deferredBytes).toBe(deferred);
+      c.dispose(); // the data lives on with `same`
+      expectBitsEqual(
+        same.dataSync() as Float32Array,
+        tf.tidy(() => quantize(tf.matMul(x, w), 'bfloat16')).dataSync() as Float32Array,
+        'cast',
+      );
+      spy.records.length = 0;
+      const ints = tf.cast(same, 'int32');
+      expect(spy.calls.map((call) => call.op)).toEqual(['Cast']);
+      tf.dispose([same, ints]);
+    } finally {
+      spy.restore();
+    }
+    tf.dispose([x, w]);
   });
 });

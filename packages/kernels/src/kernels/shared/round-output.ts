@@ -8,8 +8,8 @@ import {roundedCopy} from '../tensorflow/AmpQuantize.js';
 /**
  * Runs a fused kernel and, when its attributes ask for it ({@link ROUND_OUTPUT_ATTR}), returns
  * its result rounded to that format in place of the float32 result: one tensor, so the gradient
- * tape saves the rounded values only (a natively-run kernel's result is rounded already). The
- * float32 result is freed.
+ * tape saves the rounded values only (a natively-run kernel's result is rounded already), held
+ * in 16 bits where the format has a TF dtype. The float32 result is freed.
  */
 export function withRoundedOutput(kernel: KernelFunc): KernelFunc {
   return (args) => {
@@ -43,7 +43,7 @@ export function withRoundedWeight(name: string, kernel: KernelFunc): KernelFunc 
     if (format == null || node == null || weight == null || isRoundedData(weight, format)) {
       return kernel(args);
     }
-    const rounded = roundedCopy(node, weight, format);
+    const rounded = roundedCopy(node, weight, format, {float32: true});
     if (rounded == null) {
       throw new Error(
         `tfjs-amp: ${ROUND_WEIGHT_ATTR} '${format}' needs TensorFlow's Cast to ${format}, ` +

@@ -11,9 +11,8 @@ import {
   isNativeComputeFormat,
   typeAttr,
 } from '../../native/binding.js';
-import {isRoundedData, markRoundedData, storeHalf} from '../../native/half-cache.js';
-import {decideNative} from '../../native/dispatch.js';
-import {type NativeOpName, isNativeCastSupported} from '../../native/probe.js';
+import {deferredFloat32, isRoundedData, markRoundedData} from '../../native/half-cache.js';
+import {isNativeCastSupported} from '../../native/probe.js';
 import {ampQuantize as genericAmpQuantize} from '../generic/AmpQuantize.js';
 import {quantizeKernelInput} from '../shared/kernel-input.js';
 import {stochasticSeed} from '../shared/stochastic-round.js';
@@ -40,9 +39,14 @@ const backendName = 'tensorflow';
  * float32, casts the device lacks (probed once) and stochastic rounding: the generic kernel.
  *
  * Cast once: an input already known to hold only the format's values (a native kernel's output,
- * an earlier `quantize`) comes back as it is, with no op; float16 and bfloat16 results keep
- * their 16-bit handle in the cast cache, so a native kernel that reads them casts nothing (only
- * where the dispatch runs a matrix kernel natively in the format: an emulated format keeps none).
+ * an earlier `quantize`) comes back as it is, with no op, and the same tensor rounded again
+ * while the first result lives returns that result.
+ *
+ * Held in 16 bits: a float16 or bfloat16 result is stored as its 16-bit handle alone (the cast
+ * cache's deferred float32 tensor), natively or emulated: a native kernel reads the handle with
+ * no cast, and float32 code reads an exact Cast(format→float32) made for that op and deleted
+ * after it. So each rounded activation a mixed step keeps for its backward pass costs 2 bytes an
+ * element, not the 4 of a float32 copy beside the unrounded tensor.
  */
 export const ampQuantize: KernelFunc = (args) => {
   const {x} = args.inputs as {x: TensorInfo};
@@ -62,59 +66,87 @@ export const ampQuantize: KernelFunc = (args) => {
   if (node == null || TF_DTYPES[spec.name] == null || !isNativeCastSupported(node, spec.name)) {
     return genericAmpQuantize(args);
   }
-  return roundWithCasts(node, x, spec, saturate === true);
+  // The same tensor rounded again (a tensor that feeds two layers: a residual block's input):
+  // the earlier result while it lives, so the step holds one rounded copy, not one per reader.
+  const key = `${spec.name}/${saturate === true}`;
+  const earlier = results.get(x.dataId as object)?.get(key);
+  const owner = node as unknown as {tensorMap: {has(dataId: object): boolean}};
+  if (earlier != null && owner.tensorMap.has(earlier.dataId as object)) {
+    (node as unknown as {incRef(dataId: object): void}).incRef(earlier.dataId as object);
+    return {dataId: earlier.dataId, shape: earlier.shape, dtype: earlier.dtype};
+  }
+  // float16 and bfloat16: the 16-bit copy is the result's only data (2 bytes an element, not 4
+  // or 6): a native kernel reads it as it is, float32 code through an exact cast made for that op
+  // alone (see deferredFloat32), as an emulated product reads its rounded input.
+  const result = roundWithCasts(node, x, spec, {
+    saturate: saturate === true,
+    consume: false,
+    hold: isNativeComputeFormat(spec.name),
+  });
+  let byKey = results.get(x.dataId as object);
+  if (byKey == null) {
+    byKey = new Map();
+    results.set(x.dataId as object, byKey);
+  }
+  byKey.set(key, result);
+  return result;
 };
 
 /**
+ * Input dataId → format and saturation → the tensor {@link ampQuantize} rounded it to (a dataId's
+ * data never changes, so the result stays right while both live).
+ */
+const results = new WeakMap<object, Map<string, TensorInfo>>();
+
+/**
  * `x` rounded to `format` (nearest even, not saturated) as a new float32 tensor, by the casts
- * {@link ampQuantize} uses, marked as holding only the format's values; null where the device
- * lacks the casts (or the format has no TF dtype). For kernels that round their own output or
- * inputs. With `consume`, `x` is a tensor the caller owns and gives up: its data is freed as soon
- * as the 16-bit copy exists, before that is widened, so the three never coexist.
+ * {@link ampQuantize} uses, marked as holding only the format's values and, for float16 and
+ * bfloat16, held as its 16-bit copy alone as `ampQuantize` holds its results; null where the
+ * device lacks the casts (or the format has no TF dtype). For kernels that round their own output
+ * or inputs. With `consume`, `x` is a tensor the caller owns and gives up: its data is freed as
+ * soon as the 16-bit copy exists. With `float32`, the copy gets float32 data at once (one Cast
+ * back): for a copy a kernel reads right away and frees.
  */
 export function roundedCopy(
   node: NodeBackend,
   x: TensorInfo,
   format: FormatName,
-  options?: {readonly consume?: boolean},
+  options?: {readonly consume?: boolean; readonly float32?: boolean},
 ): TensorInfo | null {
   if (TF_DTYPES[format] == null || !isNativeCastSupported(node, format)) return null;
-  return roundWithCasts(node, x, getFormat(format), false, options?.consume === true);
+  const spec = getFormat(format);
+  const hold = options?.float32 !== true && isNativeComputeFormat(format);
+  return roundWithCasts(node, x, spec, {saturate: false, consume: options?.consume === true, hold});
 }
 
+/**
+ * The casts of {@link ampQuantize}: Cast(float32 → format), then either the 16-bit handle kept as
+ * the result's only data (`hold`: a deferred float32 tensor of the cast cache) or Cast back.
+ */
 function roundWithCasts(
   node: NodeBackend,
   x: TensorInfo,
   spec: FormatSpec,
-  saturate: boolean,
-  consume = false,
+  how: {readonly saturate: boolean; readonly consume: boolean; readonly hold: boolean},
 ): TensorInfo {
   const binding = node.binding;
   const dtype = TF_DTYPES[spec.name]!;
-  let narrowId: number | null = null;
-  const result = inScope(node, x, (scope, xId) => {
-    const id = saturate ? clampToMaxFinite(scope, xId, spec.maxFinite) : xId;
+  const [xId] = node.getInputTensorIds([x]);
+  const scope = new HandleScope(binding);
+  try {
+    const id = how.saturate ? clampToMaxFinite(scope, xId!, spec.maxFinite) : xId!;
     const narrow = scope.cast(id, binding.TF_FLOAT, dtype);
-    if (consume) node.disposeData(x.dataId as object);
-    // The 16-bit copy is what a native kernel reading the rounded tensor needs: keep it, where
-    // the dispatch runs some matrix kernel natively in the format (an emulated format would
-    // only hold it).
-    if (isNativeComputeFormat(spec.name) && someNativeMatrixKernel(node, spec.name)) {
-      narrowId = scope.release(narrow).id;
-    }
-    return scope.cast(narrow.id, dtype, binding.TF_FLOAT);
-  });
-  markRoundedData(result, spec.name);
-  if (narrowId != null) storeHalf(node, result, spec.name, narrowId);
-  return result;
+    if (how.consume) node.disposeData(x.dataId as object);
+    if (how.hold) return deferredFloat32(node, scope.release(narrow), spec.name);
+    const wide = scope.cast(narrow.id, dtype, binding.TF_FLOAT);
+    const result = node.createOutputTensor(wide);
+    scope.release(wide);
+    markRoundedData(result, spec.name);
+    return result;
+  } finally {
+    scope.dispose();
+  }
 }
-
-/** Whether the dispatch runs a matrix kernel natively in `format` on this backend. */
-function someNativeMatrixKernel(node: NodeBackend, format: FormatSpec['name']): boolean {
-  return MATRIX_OPS.some((op) => decideNative(node, op, format).native);
-}
-
-const MATRIX_OPS: readonly NativeOpName[] = ['BatchMatMulV2', 'Conv2D', 'DepthwiseConv2dNative'];
 
 /** Bits a tf32 drops (float32 has 23 mantissa bits, tf32 10). */
 const TF32_DROPPED = 0x1fff;
