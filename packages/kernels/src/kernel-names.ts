@@ -55,3 +55,12 @@ export const ROUND_OUTPUT_ATTR = 'roundOutputTo';
  * (elsewhere the op rounds the weight before the kernel).
  */
 export const ROUND_WEIGHT_ATTR = 'roundWeightTo';
+
+/**
+ * Attribute with which `fusedMatMul` and `fusedConv2d` (option `roundInputTo`) tell their
+ * registered gradients, on tfjs-node, that `a` (`x`) was read rounded to a format: the product
+ * that computes its gradient rounds its own result (`_FusedMatMul`, `Conv2DBackpropInput` with
+ * {@link ROUND_OUTPUT_ATTR}), so no float32 gradient is held beside the rounded one. Elsewhere
+ * the op rounds `a` before the kernel with `quantize`, whose gradient rounds.
+ */
+export const ROUND_INPUT_ATTR = 'roundInputTo';

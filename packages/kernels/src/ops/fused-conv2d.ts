@@ -13,7 +13,7 @@ import {ensureAmpKernels} from '../kernels/register-kernels.js';
 import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
 import {ensureRounded, roundingOption} from './round-output.js';
-import {ROUND_OUTPUT_ATTR, ROUND_WEIGHT_ATTR} from '../kernel-names.js';
+import {ROUND_INPUT_ATTR, ROUND_OUTPUT_ATTR, ROUND_WEIGHT_ATTR} from '../kernel-names.js';
 import {quantize} from './quantize.js';
 import type {FormatName} from '../formats/format-spec.js';
 import {FUSED_MAT_MUL_ACTIVATIONS} from './fused-mat-mul.js';
@@ -38,6 +38,8 @@ export interface FusedConv2dArgs {
    * convolution).
    */
   roundWeightTo?: FormatName;
+  /** A format to read `x` in (default none): as `fusedMatMul`'s `roundInputTo` for `a`. */
+  roundInputTo?: FormatName;
 }
 
 /**
@@ -62,9 +64,11 @@ export function fusedConv2d({
   activation = 'linear',
   roundOutputTo,
   roundWeightTo,
+  roundInputTo,
 }: FusedConv2dArgs): tf.Tensor4D {
   const roundTo = roundingOption('fusedConv2d', 'roundOutputTo', roundOutputTo);
   const weightTo = roundingOption('fusedConv2d', 'roundWeightTo', roundWeightTo);
+  const inputTo = roundingOption('fusedConv2d', 'roundInputTo', roundInputTo);
   for (const [name, t, rank] of [
     ['x', x, 4],
     ['filter', filter, 4],
@@ -89,8 +93,10 @@ export function fusedConv2d({
   return tf.tidy(() => {
     // Elsewhere the filter's cast point is an op before the kernel (its copy is kept for the
     // gradient, as the tape keeps any input).
+    // The input's cast point: on tfjs-node its gradient passes straight through, as the kernel
+    // rounds x's gradient.
     const inputs: Record<string, Tensor> = {
-      x,
+      x: inputTo == null ? x : quantize(x, inputTo, native ? {gradFormat: null} : {}),
       filter: native || weightTo == null ? filter : quantize(filter, weightTo),
     };
     if (bias != null) inputs.bias = bias;
@@ -103,6 +109,7 @@ export function fusedConv2d({
       leakyreluAlpha: 0.2,
       ...(roundTo == null ? {} : {[ROUND_OUTPUT_ATTR]: roundTo}),
       ...(native && weightTo != null ? {[ROUND_WEIGHT_ATTR]: weightTo} : {}),
+      ...(native && inputTo != null ? {[ROUND_INPUT_ATTR]: inputTo} : {}),
     };
     // In a tidy: where the op rounds after the kernel, the kernel's own result goes with it (unless
     // the gradient tape keeps it).
@@ -131,10 +138,11 @@ export const fusedConv2dGradConfig: GradConfig = {
     const weightTo = (attrs as Record<string, unknown>)[ROUND_WEIGHT_ATTR] as
       | FormatName
       | undefined;
-    if (weightTo != null) {
-      // The filter was read rounded (tfjs-node): Conv2D's gradients with the filter rounded by
-      // the input-gradient kernel and the filter's gradient rounded by its kernel, the values
-      // of a cast point before the filter.
+    const inputTo = (attrs as Record<string, unknown>)[ROUND_INPUT_ATTR] as FormatName | undefined;
+    if (weightTo != null || inputTo != null) {
+      // The filter and/or x were read rounded (tfjs-node): Conv2D's gradients with the filter
+      // rounded by the input-gradient kernel and each gradient rounded by its kernel, the values
+      // of a cast point before each.
       const conv = {
         strides: attrs.strides,
         pad: attrs.pad,
@@ -143,17 +151,21 @@ export const fusedConv2dGradConfig: GradConfig = {
       };
       return {
         x: () =>
-          tf.engine().runKernel(Conv2DBackpropInput, {dy: act, filter}, {
-            ...conv,
-            inputShape: x.shape,
-            [ROUND_WEIGHT_ATTR]: weightTo,
-          } as unknown as NamedAttrMap) as Tensor,
+          ensureRounded(
+            tf.engine().runKernel(Conv2DBackpropInput, {dy: act, filter}, {
+              ...conv,
+              inputShape: x.shape,
+              ...(weightTo == null ? {} : {[ROUND_WEIGHT_ATTR]: weightTo}),
+              ...(inputTo == null ? {} : {[ROUND_OUTPUT_ATTR]: inputTo}),
+            } as unknown as NamedAttrMap) as Tensor,
+            inputTo,
+          ),
         filter: () =>
           ensureRounded(
             tf.engine().runKernel(Conv2DBackpropFilter, {x, dy: act}, {
               ...conv,
               filterShape: filter.shape,
-              [ROUND_OUTPUT_ATTR]: weightTo,
+              ...(weightTo == null ? {} : {[ROUND_OUTPUT_ATTR]: weightTo}),
             } as unknown as NamedAttrMap) as Tensor,
             weightTo,
           ),

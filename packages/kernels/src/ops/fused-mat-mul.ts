@@ -5,7 +5,7 @@ import {ensureAmpKernels} from '../kernels/register-kernels.js';
 import {biasBackward} from './bias-backward.js';
 import {reluBackward} from './relu-backward.js';
 import {ensureRounded, roundingOption} from './round-output.js';
-import {ROUND_OUTPUT_ATTR, ROUND_WEIGHT_ATTR} from '../kernel-names.js';
+import {ROUND_INPUT_ATTR, ROUND_OUTPUT_ATTR, ROUND_WEIGHT_ATTR} from '../kernel-names.js';
 import {quantize} from './quantize.js';
 import type {FormatName} from '../formats/format-spec.js';
 
@@ -36,6 +36,14 @@ export interface FusedMatMulArgs {
    * `quantize(b, format)`.
    */
   roundWeightTo?: FormatName;
+  /**
+   * A format to read `a` in (default none): as if `a` were `quantize(a, format)` (a cast point:
+   * the product reads `a` rounded, and `a`'s gradient is rounded). An `a` already rounded to the
+   * format (a native output, an earlier `quantize`) costs nothing on tfjs-node, where the kernel
+   * that computes `a`'s gradient rounds its own result: no float32 gradient beside the rounded
+   * one. What a mixed policy's emulated Dense layer passes for its input.
+   */
+  roundInputTo?: FormatName;
 }
 
 /**
@@ -59,9 +67,11 @@ export function fusedMatMul({
   activation = 'linear',
   roundOutputTo,
   roundWeightTo,
+  roundInputTo,
 }: FusedMatMulArgs): tf.Tensor2D {
   const roundTo = roundingOption('fusedMatMul', 'roundOutputTo', roundOutputTo);
   const weightTo = roundingOption('fusedMatMul', 'roundWeightTo', roundWeightTo);
+  const inputTo = roundingOption('fusedMatMul', 'roundInputTo', roundInputTo);
   for (const [name, t, rank] of [
     ['a', a, 2],
     ['b', b, 2],
@@ -89,7 +99,10 @@ export function fusedMatMul({
     // Elsewhere the weight's cast point is an op before the kernel (its copy is kept for the
     // gradient, as the tape keeps any input).
     const bIn = batched && weightTo != null ? quantize(b, weightTo) : b;
-    const a3 = batched ? tf.reshape(a, [1, ...a.shape]) : a;
+    // The input's cast point: here too where `a` is not rounded yet (on tfjs-node its gradient is
+    // passed straight through, as the kernel rounds `a`'s gradient).
+    const aIn = inputTo == null ? a : quantize(a, inputTo, batched ? {} : {gradFormat: null});
+    const a3 = batched ? tf.reshape(aIn, [1, ...a.shape]) : aIn;
     const b3 = batched ? tf.reshape(bIn, [1, ...b.shape]) : b;
     const inputs: Record<string, Tensor> = {a: a3, b: b3};
     if (bias != null) inputs.bias = bias;
@@ -100,6 +113,7 @@ export function fusedMatMul({
       leakyreluAlpha: 0.2,
       ...(roundTo == null ? {} : {[ROUND_OUTPUT_ATTR]: roundTo}),
       ...(batched || weightTo == null ? {} : {[ROUND_WEIGHT_ATTR]: weightTo}),
+      ...(batched || inputTo == null ? {} : {[ROUND_INPUT_ATTR]: inputTo}),
     };
     const y = tf
       .engine()
@@ -133,13 +147,15 @@ export const fusedMatMulGradConfig: GradConfig = {
     const weightTo = (attrs as Record<string, unknown>)[ROUND_WEIGHT_ATTR] as
       | FormatName
       | undefined;
-    if (weightTo != null) {
+    const inputTo = (attrs as Record<string, unknown>)[ROUND_INPUT_ATTR] as FormatName | undefined;
+    if (weightTo != null || inputTo != null) {
       if (transposeA || transposeB) {
         throw new Error(
-          'tfjs-amp: roundWeightTo is for untransposed operands (fusedMatMul passes none)',
+          'tfjs-amp: roundWeightTo and roundInputTo are for untransposed operands ' +
+            '(fusedMatMul passes none)',
         );
       }
-      return roundedWeightGrads(act, a, b, weightTo);
+      return roundedOperandGrads(act, a, b, weightTo, inputTo);
     }
     const dyAct = () => act;
     const grads: Record<string, () => Tensor> = {
@@ -161,17 +177,18 @@ export const fusedMatMulGradConfig: GradConfig = {
 
 /**
  * {@link fusedMatMulGradConfig}'s gradients, from the activation's gradient `act`, where the
- * kernel read `b` rounded to `format` (`roundWeightTo` on tfjs-node, where the operands are
- * untransposed matrices): the same values as a cast
- * point before `b` gives (`quantize(b)` in a's product, b's gradient rounded), with the rounded
- * copy of `b` alive only during a's product and b's gradient rounded by the product's kernel,
- * which frees its float32 result as soon as the 16-bit copy exists.
+ * kernel read `b` rounded to `weightTo` (`roundWeightTo`) and/or `a` rounded to `inputTo`
+ * (`roundInputTo`) on tfjs-node, where the operands are untransposed matrices: the values of a
+ * cast point before each (`quantize(b)` in a's product; each gradient rounded), with the rounded
+ * copy of `b` alive only during a's product and each rounded gradient made by its product's
+ * kernel, which frees its float32 result as soon as the 16-bit copy exists.
  */
-function roundedWeightGrads(
+function roundedOperandGrads(
   act: Tensor,
   a: Tensor,
   b: Tensor,
-  format: FormatName,
+  weightTo: FormatName | undefined,
+  inputTo: FormatName | undefined,
 ): Record<string, () => Tensor> {
   const product = (x: Tensor, w: Tensor, tA: boolean, tB: boolean, extra: NamedAttrMap) =>
     tf.engine().runKernel(_FusedMatMul, {a: x, b: w}, {
@@ -182,10 +199,22 @@ function roundedWeightGrads(
       ...extra,
     } as unknown as NamedAttrMap) as Tensor;
   return {
-    // act · round(b)ᵀ, the rounded copy made and freed by the kernel.
-    a: () => product(act, b, false, true, {[ROUND_WEIGHT_ATTR]: format}),
+    // act · round(b)ᵀ, the rounded copy made and freed by the kernel, rounded by it for a's cast
+    // point.
+    a: () =>
+      ensureRounded(
+        product(act, b, false, true, {
+          ...(weightTo == null ? {} : {[ROUND_WEIGHT_ATTR]: weightTo}),
+          ...(inputTo == null ? {} : {[ROUND_OUTPUT_ATTR]: inputTo}),
+        }),
+        inputTo,
+      ),
     // round(aᵀ · act): the cast point's gradient, rounded by the kernel.
-    b: () => ensureRounded(product(a, act, true, false, {[ROUND_OUTPUT_ATTR]: format}), format),
+    b: () =>
+      ensureRounded(
+        product(a, act, true, false, weightTo == null ? {} : {[ROUND_OUTPUT_ATTR]: weightTo}),
+        weightTo,
+      ),
     bias: () => biasBackward(act),
   };
 }

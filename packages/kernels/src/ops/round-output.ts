@@ -10,7 +10,7 @@ import {quantize} from './quantize.js';
  */
 export function roundingOption(
   where: string,
-  option: 'roundOutputTo' | 'roundWeightTo',
+  option: 'roundOutputTo' | 'roundWeightTo' | 'roundInputTo',
   value: unknown,
 ): FormatName | undefined {
   if (value == null) return undefined;

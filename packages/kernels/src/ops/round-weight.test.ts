@@ -134,6 +134,81 @@ describeBackends(['cpu', 'wasm', 'tensorflow'], (backend) => {
     tf.dispose([x, filter, bias]);
   });
 
+  it('roundInputTo: the values and gradients of a cast point before a (and b), bit for bit', async () => {
+    const a = tf.randomNormal([6, 40], 0, 1, 'float32', 7) as tf.Tensor2D;
+    const b = tf.randomNormal([40, 12], 0, 0.3, 'float32', 8) as tf.Tensor2D;
+    const bias = tf.randomNormal([12], 0, 1, 'float32', 9) as tf.Tensor1D;
+    tf.dispose(fusedMatMul({a, b, bias}));
+    await eachCase(async (format, where, inContext) => {
+      for (const weightToo of [false, true]) {
+        const args: Args = {a, b, bias, activation: 'relu', roundInputTo: format};
+        if (weightToo) args.roundWeightTo = format;
+        const what = `${weightToo ? 'a and b' : 'a'} ${where}`;
+        const castFirst = (x: Args): tf.Tensor =>
+          fusedMatMul({
+            ...x,
+            roundInputTo: undefined,
+            roundWeightTo: undefined,
+            a: quantize(x.a, format),
+            b: weightToo ? quantize(x.b, format) : x.b,
+          });
+        const got = inContext(() => valueAndGrads(fusedMatMul, args));
+        const want = inContext(() => valueAndGrads(castFirst, args));
+        for (const [k, name] of ['y', 'da', 'db', 'dbias'].entries()) {
+          expectBitsEqual(bits(got[k]!), bits(want[k]!), `${what} ${name}`);
+        }
+        // a's gradient holds the format's values (its cast point rounds it).
+        expectBitsEqual(bits(got[1]!), bits(quantize(got[1]!, format)), `${what} da rounded`);
+        tf.dispose([...got, ...want]);
+      }
+    });
+    tf.dispose([a, b, bias]);
+  });
+
+  it('fusedConv2d roundInputTo: a cast point before x, bit for bit', async () => {
+    const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 10) as tf.Tensor4D;
+    const filter = tf.randomNormal([3, 3, 3, 5], 0, 0.3, 'float32', 11) as tf.Tensor4D;
+    tf.dispose(fusedConv2d({x, filter, strides: 1, pad: 'same'}));
+    const run = (roundInputTo: FormatName | undefined, prepare: (t: tf.Tensor) => tf.Tensor) =>
+      tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(
+          tf.square(
+            fusedConv2d({
+              x: prepare(p) as tf.Tensor4D,
+              filter: q as tf.Tensor4D,
+              strides: 2,
+              pad: 'same',
+              activation: 'relu',
+              roundInputTo,
+              roundWeightTo: roundInputTo,
+            }),
+          ),
+        ),
+      )([x, filter]);
+    await eachCase(async (format, where, inContext) => {
+      const got = inContext(() => run(format, (t) => t));
+      const want = inContext(() =>
+        tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.sum(
+            tf.square(
+              fusedConv2d({
+                x: quantize(p, format) as tf.Tensor4D,
+                filter: quantize(q, format) as tf.Tensor4D,
+                strides: 2,
+                pad: 'same',
+                activation: 'relu',
+              }),
+            ),
+          ),
+        )([x, filter]),
+      );
+      expectBitsEqual(bits(got[0]!), bits(want[0]!), `${where} dx`);
+      expectBitsEqual(bits(got[1]!), bits(want[1]!), `${where} dfilter`);
+      tf.dispose([...got, ...want]);
+    });
+    tf.dispose([x, filter]);
+  });
+
   it('roundWeightTo rejects a name that is not a format, naming it', () => {
     const a = tf.ones([2, 3]) as tf.Tensor2D;
     const b = tf.ones([3, 2]) as tf.Tensor2D;
@@ -176,6 +251,38 @@ describeBackends(['tensorflow'], () => {
       setNativeDispatch(previous);
     }
     tf.dispose([a, b, bias]);
+  });
+
+  it('roundInputTo: no float32 gradient of a beside its rounded one (TF tensor bytes)', () => {
+    // a dominates: 512×256 float32 is 512 KiB, b 256×16 is 16 KiB.
+    const a = tf.randomNormal([512, 256], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const b = tf.randomNormal([256, 16], 0, 0.1, 'float32', 2) as tf.Tensor2D;
+    tf.dispose([a, b].map((t) => tf.neg(t))); // their TF handles exist before tracking
+    const aBytes = 512 * 256 * 4;
+    const previous = setNativeDispatch('none');
+    try {
+      const peak = (run: (p: tf.Tensor, q: tf.Tensor) => tf.Tensor) => {
+        const a16 = quantize(a, 'bfloat16'); // the layer's input, rounded by its cast point
+        const tracker = trackTensorBytes()!;
+        const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(run(p, q)))([a16, b]);
+        const {peakBytes} = tracker.stop();
+        tf.dispose([a16, ...g]);
+        return peakBytes;
+      };
+      const ours = peak((p, q) =>
+        fusedMatMul({a: p as tf.Tensor2D, b: q as tf.Tensor2D, roundInputTo: 'bfloat16'}),
+      );
+      const castFirst = peak((p, q) =>
+        fusedMatMul({a: quantize(p, 'bfloat16') as tf.Tensor2D, b: q as tf.Tensor2D}),
+      );
+      // A cast point's gradient rounds the op's float32 gradient of a, which the tape keeps to
+      // the end of the backward pass beside the rounded one; with roundInputTo the op returns a
+      // rounded gradient (its kernel rounds it), and no float32 one outlives its thunk.
+      expect(ours).toBeLessThanOrEqual(castFirst - aBytes / 2);
+    } finally {
+      setNativeDispatch(previous);
+    }
+    tf.dispose([a, b]);
   });
 
   it('fusedConv2d roundWeightTo: no rounded copy of the filter outlives a convolution', () => {

@@ -99,16 +99,17 @@ export function patchCall(
       // its own result when the layer's output is rounded anyway, so no float32 copy of the
       // output is kept beside the rounded one (relu's gradient reads the rounded output); the
       // kernel rounds the layer's weight matrix or filter too, for each product, so no float32
-      // rounded copy of it is kept from the forward pass to the backward one.
+      // rounded copy of it is kept from the forward pass to the backward one, and the gradient of
+      // its (rounded) input, so no float32 input gradient is kept beside the rounded one.
       const emulated = shortcut == null && format !== 'float32' && tf.getBackend() === 'tensorflow';
       const kernelInside =
         emulated && plan.roundWeights ? kernelRoundedByFusedCall(layer, single) : null;
       const emulatedCall = emulated
-        ? fusedCall(
-            layer,
-            plan.roundOutputs ? format : undefined,
-            kernelInside == null ? undefined : format,
-          )
+        ? fusedCall(layer, {
+            output: plan.roundOutputs ? format : undefined,
+            kernel: kernelInside == null ? undefined : format,
+            input: plan.roundInputs ? format : undefined,
+          })
         : null;
       const rounded = weights.filter(
         (w) => w !== kernelInside && (shortcut == null || !shortcut.nativeWeights.has(w)),

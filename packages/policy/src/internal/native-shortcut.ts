@@ -81,7 +81,7 @@ export function nativeShortcut(
     nativeWeights,
     activationAfter: swap ? activation : null,
     keepsRounding: swap && VALUE_SELECTING_ACTIVATIONS.has(activation.getClassName()),
-    direct: fusedCall(layer),
+    direct: fusedCall(layer, {}),
     directKeepsRounding:
       activation == null || ['linear', 'relu'].includes(activation.getClassName()),
   };
@@ -114,26 +114,37 @@ export function denseMacs(layer: Layer, input: tf.Tensor | null | undefined): nu
  * same values as the layer's own call. With `roundOutputTo`, the kernel rounds its result when it
  * is the layer's output (relu or linear), so an emulated layer holds one rounded output instead of
  * a float32 one beside its rounded copy; relu's gradient then reads the rounded output, as a
- * 16-bit kernel's does. Null for other layers; the function returns null for
- * inputs it does not take (the layer's own call runs then).
+ * 16-bit kernel's does. With `roundInputTo` (the layer's input went through a cast point to it),
+ * the kernel of the input's gradient rounds its own result, so no float32 input gradient is held
+ * beside the rounded one the cast point passes on. Null for other layers; the function returns
+ * null for inputs it does not take (the layer's own call runs then).
  */
 export function fusedCall(
   layer: Layer,
-  roundOutputTo?: FormatName,
-  roundKernelTo?: FormatName,
+  rounding: FusedRounding,
 ): ((x: tf.Tensor) => tf.Tensor | null) | null {
   const activation = (layer as unknown as {activation?: Activation | null}).activation ?? null;
   if (layer.getClassName() === 'Dense') {
-    return (x) => denseCall(layer, x, activation, roundOutputTo, roundKernelTo);
+    return (x) => denseCall(layer, x, activation, rounding);
   }
   if (layer.getClassName() === 'Conv2D') {
-    return (x) => conv2dCall(layer, x, activation, roundOutputTo, roundKernelTo);
+    return (x) => conv2dCall(layer, x, activation, rounding);
   }
   return null;
 }
 
+/** The formats {@link fusedCall} rounds to: none where undefined. */
+export interface FusedRounding {
+  /** The layer's output. */
+  readonly output?: FormatName;
+  /** The layer's weight matrix or filter, read rounded inside each product. */
+  readonly kernel?: FormatName;
+  /** The layer's input, already rounded by its cast point: its gradient is rounded by a kernel. */
+  readonly input?: FormatName;
+}
+
 /**
- * The Dense or Conv2D layer's kernel when {@link fusedCall} with `roundKernelTo` rounds it inside
+ * The Dense or Conv2D layer's kernel when {@link fusedCall} with `rounding.kernel` rounds it inside
  * the fused kernel for a call on `x` (so the caller must not round its reads); null otherwise
  * (other layers, inputs the fused call does not take).
  */
@@ -154,15 +165,14 @@ function denseTakes(x: tf.Tensor): boolean {
  * @tfjs-amp/kernels: while a tape records, tfjs's own Dense splits relu off the fused op, and
  * differentiates the fused op with a closure that also computes the gradient of the model's input
  * data. Relu is fused; another activation is applied after. Null for inputs of rank other than 2
- * (the layer's own call reshapes those). With `roundKernelTo`, the kernel is read at full
+ * (the layer's own call reshapes those). With `rounding.kernel`, the kernel is read at full
  * precision and the fused kernel rounds it (`roundWeightTo`): no rounded copy outlives a product.
  */
 function denseCall(
   layer: Layer,
   x: tf.Tensor,
   activation: Activation | null,
-  roundOutputTo?: FormatName,
-  roundKernelTo?: FormatName,
+  rounding: FusedRounding,
 ): tf.Tensor | null {
   if (!denseTakes(x)) return null;
   const dense = layer as unknown as {kernel: LayerVariable; bias: LayerVariable | null};
@@ -172,8 +182,9 @@ function denseCall(
       b: dense.kernel.read() as tf.Tensor2D,
       bias: dense.bias?.read() as tf.Tensor1D | undefined,
       activation: fused,
-      roundOutputTo: last ? roundOutputTo : undefined,
-      roundWeightTo: roundKernelTo,
+      roundOutputTo: last ? rounding.output : undefined,
+      roundWeightTo: rounding.kernel,
+      roundInputTo: rounding.input,
     }),
   );
 }
@@ -186,8 +197,7 @@ function conv2dCall(
   layer: Layer,
   x: tf.Tensor,
   activation: Activation | null,
-  roundOutputTo?: FormatName,
-  roundKernelTo?: FormatName,
+  rounding: FusedRounding,
 ): tf.Tensor | null {
   if (!conv2dTakes(layer, x)) return null;
   const conv = layer as unknown as ConvLayer;
@@ -199,8 +209,9 @@ function conv2dCall(
       pad: conv.padding as 'same' | 'valid',
       bias: conv.bias?.read() as tf.Tensor1D | undefined,
       activation: fused,
-      roundOutputTo: last ? roundOutputTo : undefined,
-      roundWeightTo: roundKernelTo,
+      roundOutputTo: last ? rounding.output : undefined,
+      roundWeightTo: rounding.kernel,
+      roundInputTo: rounding.input,
     }),
   );
 }

@@ -11,7 +11,7 @@ import {
   tensorflowConvKernel,
   type TensorflowConvSpec,
 } from '../shared/tensorflow-conv.js';
-import {withRoundedWeight} from '../shared/round-output.js';
+import {withRoundedOutput, withRoundedWeight} from '../shared/round-output.js';
 
 const spec: TensorflowConvSpec = {
   kernelName: Conv2DBackpropInput,
@@ -40,9 +40,8 @@ const spec: TensorflowConvSpec = {
  * format: TF's `Conv2DBackpropInput` with `T = half | bfloat16`. VALID and SAME padding, as
  * tfjs-node's own kernel. Outside a compute-format context and its backward pass: tfjs-node's kernel.
  */
-export const conv2DBackpropInput: KernelFunc = withRoundedWeight(
-  'filter',
-  tensorflowConvKernel(spec),
+export const conv2DBackpropInput: KernelFunc = withRoundedOutput(
+  withRoundedWeight('filter', tensorflowConvKernel(spec)),
 );
 
 export const conv2DBackpropInputConfig: KernelConfig = tensorflowConvConfig(
