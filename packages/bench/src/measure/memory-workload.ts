@@ -14,9 +14,9 @@ export interface MemoryWorkload {
 
 /**
  * The built-in workload `name` (seed 0) under `policy` (float32: none applied), compiled with
- * fused Adam (1e-3) and categorical cross-entropy, and one synthetic batch of `batch` examples
- * (normal features, one-hot labels over 10 classes, fixed seeds): what `bench:memory` and the
- * memory tests train, so both measure the same steps.
+ * fused Adam (1e-3) and categorical cross-entropy, and its first `batch` training examples (the
+ * workload's own data, seed 0): what `bench:memory` and the memory tests train, so both measure
+ * the same steps.
  */
 export async function memoryWorkload(
   name: string,
@@ -32,9 +32,9 @@ export async function memoryWorkload(
   const model = await workload.buildModel(0);
   if (policy !== 'float32') applyPolicy(model, policy);
   model.compile({optimizer: fuseOptimizer(tf.train.adam(1e-3)), loss: 'categoricalCrossentropy'});
-  const features = model.inputs[0]!.shape.slice(1) as number[];
-  const x = tf.randomNormal([batch, ...features], 0, 1, 'float32', 1);
-  const y = tf.tidy(() => tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat());
+  const data = await workload.loadData({trainSize: batch, testSize: 1, seed: 0});
+  tf.dispose([data.xTest, data.yTest]);
+  const {xTrain: x, yTrain: y} = data;
   return {
     model,
     x,
