@@ -33,6 +33,7 @@ const EXPORTS_0 = [
   'parseCpuInfo',
   'quantize',
   'registerAmpKernels',
+  'relu',
   'requestShaderF16',
   'resetNativeMemoryPeak',
   'roundArray',

@@ -13,6 +13,7 @@ export type {QuantizeOptions} from './ops/quantize.js';
 export {FUSED_MAT_MUL_ACTIVATIONS, fusedMatMul} from './ops/fused-mat-mul.js';
 export type {FusedMatMulArgs} from './ops/fused-mat-mul.js';
 export {fusedConv2d} from './ops/fused-conv2d.js';
+export {relu} from './ops/relu.js';
 export type {FusedConv2dArgs} from './ops/fused-conv2d.js';
 
 // Array-level rounding and storage

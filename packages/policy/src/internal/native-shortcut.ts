@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import {type FormatName, fusedConv2d, fusedMatMul} from '@tfjs-amp/kernels';
+import {type FormatName, fusedConv2d, fusedMatMul, relu} from '@tfjs-amp/kernels';
 import {layerExecution} from './execution.js';
 import type {Layer} from './layer-walk.js';
 
@@ -116,8 +116,9 @@ export function denseMacs(layer: Layer, input: tf.Tensor | null | undefined): nu
  * a float32 one beside its rounded copy; relu's gradient then reads the rounded output, as a
  * 16-bit kernel's does. With `roundInputTo` (the layer's input went through a cast point to it),
  * the kernel of the input's gradient rounds its own result, so no float32 input gradient is held
- * beside the rounded one the cast point passes on. Null for other layers; the function returns
- * null for inputs it does not take (the layer's own call runs then).
+ * beside the rounded one the cast point passes on. An `activation('relu')` layer runs the
+ * kernels' `relu`, whose gradient is the fused ops' (one TF op on tfjs-node). Null for other
+ * layers; the function returns null for inputs it does not take (the layer's own call runs then).
  */
 export function fusedCall(
   layer: Layer,
@@ -129,6 +130,11 @@ export function fusedCall(
   }
   if (layer.getClassName() === 'Conv2D') {
     return (x) => conv2dCall(layer, x, activation, rounding);
+  }
+  if (layer.getClassName() === 'Activation' && activation?.getClassName() === 'relu') {
+    // The fused ops' relu gradient (one ReluGrad, 16-bit on 16-bit operands), not tfjs's
+    // float32 dy · step(x).
+    return (x) => (x.dtype === 'float32' ? relu(x) : null);
   }
   return null;
 }
