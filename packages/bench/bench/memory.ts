@@ -12,7 +12,8 @@
 //   first step's one-time costs (optimizer slots, kernel and oneDNN setup, probes) and whatever
 //   the allocator keeps, so it can differ from step tensors by several MiB either way.
 // Each policy runs REPEATS processes (default 3) and the medians are compared.
-// Env: BATCH (default 1024 for w1, 256 for cnn-wide), STEPS (default 6), REPEATS, and
+// Any built-in workload can be named (default: w1 cnn-wide).
+// Env: BATCH (default 1024 for w1, 256 for cnn-wide, else the workload's own), STEPS (default 6), REPEATS, and
 // TFJS_AMP_NATIVE (the dispatch mode, recorded). Writes bench/results/memory.json. Linux only
 // (reads /proc/self/status).
 import type {PolicyName} from '@tfjs-amp/policy';
@@ -23,20 +24,22 @@ import {fileURLToPath} from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const POLICIES = ['float32', 'mixed_bfloat16', 'mixed_float16'] as const;
-const WORKLOADS = ['w1', 'cnn-wide'] as const;
-type WorkloadName = (typeof WORKLOADS)[number];
+/** Measured when no workload is named; any built-in workload can be named. */
+const DEFAULT_WORKLOADS = ['w1', 'cnn-wide'] as const;
 
 const peakMiB = () =>
   Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
 
-async function child(workload: WorkloadName, policy: string): Promise<void> {
+async function child(workload: string, policy: string): Promise<void> {
   const tf = await import('@tensorflow/tfjs');
   await import('@tensorflow/tfjs-node' as string);
   await tf.setBackend('tensorflow');
   const {nativeMemory, resetNativeMemoryPeak, trackTensorBytes} = await import('@tfjs-amp/kernels');
-  const batch = Number(process.env.BATCH ?? (workload === 'w1' ? 1024 : 256));
+  const {BUILT_IN_WORKLOADS} = await import('../src/workloads/index.js');
+  const ownBatch = BUILT_IN_WORKLOADS[workload]?.batchSize ?? 64;
+  const defaultBatch = workload === 'w1' ? 1024 : workload === 'cnn-wide' ? 256 : ownBatch;
+  const batch = Number(process.env.BATCH ?? defaultBatch);
   const steps = Number(process.env.STEPS ?? 6);
-  // The bench's own workloads (W1: Dense 784-1024-1024-10; cnn-wide: Conv32-Conv64-MaxPool-Dense10).
   const {memoryWorkload} = await import('../src/measure/memory-workload.js');
   const {model, x, y} = await memoryWorkload(workload, policy as PolicyName, batch);
   const built = peakMiB();
@@ -65,10 +68,12 @@ async function child(workload: WorkloadName, policy: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const workloads = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...WORKLOADS];
+  const named = process.argv.slice(2);
+  const workloads = named.length > 0 ? named : [...DEFAULT_WORKLOADS];
+  const {WORKLOAD_NAMES} = await import('../src/workloads/index.js');
   for (const w of workloads) {
-    if (!WORKLOADS.includes(w as WorkloadName)) {
-      throw new Error(`memory: workload must be one of ${WORKLOADS.join(', ')}; got ${w}`);
+    if (!WORKLOAD_NAMES.includes(w)) {
+      throw new Error(`memory: workload must be one of ${WORKLOAD_NAMES.join(', ')}; got ${w}`);
     }
   }
   const {cpuFeatures} = await import('@tfjs-amp/kernels');
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
 
 const role = process.env.TFJS_AMP_MEMORY_CHILD;
 if (role != null) {
-  const [workload, policy] = role.split(':') as [WorkloadName, string];
+  const [workload, policy] = role.split(':') as [string, string];
   await child(workload, policy);
 } else {
   await main();

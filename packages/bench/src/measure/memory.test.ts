@@ -30,13 +30,12 @@ describeBackends(['tensorflow'], () => {
 });
 
 describeBackends(['tensorflow'], () => {
-  // The W1 (Dense 784-1024-1024-10, batch 256), W4, the MNIST MLP and both CNNs, trained
-  // as the bench trains them (small batches where the batch does not matter). What a step holds
-  // is counted at the binding (trackTensorBytes), so the comparison is exact and the same on
-  // every run. Under dispatch 'none' every layer is emulated, as on a CPU without 16-bit units;
-  // under 'all' every kernel TF has runs natively, as on one with them (the sequence and
-  // Transformer workloads hold less only then: emulated, 1–7% more than float32; ResNet holds
-  // 0.7–2% more either way, its float32 batch norms between the convolutions).
+  // The W1 (Dense 784-1024-1024-10, batch 256), W4, the MNIST MLP, both CNNs and the
+  // ResNet, trained as the bench trains them (small batches where the batch does not matter).
+  // What a step holds is counted at the binding (trackTensorBytes), so the comparison is exact
+  // and the same on every run. Under dispatch 'none' every layer is emulated, as on a CPU without
+  // 16-bit units; under 'all' every kernel TF has runs natively, as on one with them (the
+  // sequence and Transformer workloads hold less only then: emulated, 1–7% more than float32).
   const cases: Record<'none' | 'all', readonly (readonly [string, number])[]> = {
     none: [
       ['w1', 256],
@@ -44,6 +43,7 @@ describeBackends(['tensorflow'], () => {
       ['mlp', 64],
       ['cnn', 64],
       ['cnn-wide', 16],
+      ['resnet', 16],
     ],
     all: [
       ['w1', 256],
@@ -51,6 +51,7 @@ describeBackends(['tensorflow'], () => {
       ['mlp', 64],
       ['cnn', 64],
       ['cnn-wide', 16],
+      ['resnet', 16],
       ['sequence', 16],
       ['transformer', 16],
     ],

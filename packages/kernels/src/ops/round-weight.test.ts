@@ -1,6 +1,6 @@
-// The fused ops' roundWeightTo option (ops/fused-mat-mul.ts, ops/fused-conv2d.ts and their tfjs-node
-// kernels): the values of a cast point before the weight, and no rounded copy of it held between
-// products.
+// The fused ops' roundWeightTo and roundInputTo options (ops/fused-mat-mul.ts, ops/fused-conv2d.ts
+// and their tfjs-node kernels): the values of a cast point before the weight or the input, and no
+// rounded copy of the weight, nor float32 gradient of the input, held between products.
 import * as tf from '@tensorflow/tfjs';
 import {describeBackends, expectBitsEqual, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {expect, it} from 'vitest';
