@@ -8,8 +8,33 @@ import {decideNative} from './dispatch.js';
 import type {NativeOpName} from './probe.js';
 import {warnOnce} from './warn-once.js';
 
-/** Each overridden kernel's previous config (the backend's own), keyed `backend/kernel`. */
-const originals = new Map<string, KernelConfig>();
+/**
+ * What every copy of @tfjs-amp/kernels in the process shares (a package manager can install two,
+ * of different versions, each with its own module state): the backend's own config of each
+ * overridden kernel, keyed `backend/kernel`, and which copy installed each override. An override
+ * therefore always falls back to the backend's kernel, never to another copy's override (which
+ * could fall back to this one's: endless recursion).
+ */
+interface OverrideRegistry {
+  readonly originals: Map<string, KernelConfig>;
+  readonly owners: WeakMap<KernelConfig, OverrideOwner>;
+}
+
+/** One per copy of this module: where it was loaded from. */
+interface OverrideOwner {
+  readonly url: string;
+}
+
+const REGISTRY = Symbol.for('@tfjs-amp/kernels:overrides');
+const THIS_COPY: OverrideOwner = {url: import.meta.url};
+
+function registry(): OverrideRegistry {
+  const global = globalThis as {[REGISTRY]?: OverrideRegistry};
+  global[REGISTRY] ??= {originals: new Map(), owners: new WeakMap()};
+  return global[REGISTRY];
+}
+
+const originals = registry().originals;
 
 const keyOf = (kernelName: string, backendName: string): string => `${backendName}/${kernelName}`;
 
@@ -19,7 +44,8 @@ const keyOf = (kernelName: string, backendName: string): string => `${backendNam
  * registered yet (the backend's package is not imported yet) is skipped and installed by a later
  * call; one that is already ours is left alone. So it works whichever of tfjs-node and
  * @tfjs-amp/kernels is imported first, and is cheap to call often (a registry lookup per kernel).
- * Registers by unregister + register, which tfjs does silently.
+ * Another copy of @tfjs-amp/kernels's override is replaced (with a one-time warning): the fallback
+ * stays the backend's own kernel. Registers by unregister + register, which tfjs does silently.
  * @returns whether every override is in place.
  */
 export function installOverrides(configs: readonly KernelConfig[]): boolean {
@@ -31,7 +57,22 @@ export function installOverrides(configs: readonly KernelConfig[]): boolean {
       complete = false;
       continue;
     }
-    originals.set(keyOf(config.kernelName, config.backendName), current);
+    const owner = registry().owners.get(current);
+    if (owner == null) {
+      originals.set(keyOf(config.kernelName, config.backendName), current);
+    } else if (owner.url !== THIS_COPY.url) {
+      warnOnce(
+        'overrides/two-copies',
+        `tfjs-amp: two copies of @tfjs-amp/kernels are loaded (${owner.url} and ` +
+          `${THIS_COPY.url}). Each replaces the other's '${config.backendName}' kernels when ` +
+          "its ops run, and a policy built on one may run under the other's dispatch settings. " +
+          'Install one copy: `npm ls @tfjs-amp/kernels` shows which packages pull in which ' +
+          'version; align them, then run `npm dedupe`.',
+      );
+    }
+    // Another copy's override (or an earlier instance of this module, as test runners reload
+    // modules) falls back to the backend's kernel recorded when it was installed: keep that.
+    registry().owners.set(config, THIS_COPY);
     tf.unregisterKernel(config.kernelName, config.backendName);
     tf.registerKernel(config);
   }
