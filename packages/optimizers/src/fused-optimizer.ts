@@ -20,7 +20,9 @@ type Gradients = NamedTensorMap | NamedTensor[];
  * A {@link FusedOptimizer}'s captured state ({@link FusedOptimizer.captureState}): opaque; pass
  * it to the same optimizer's `restoreState` and `disposeState`.
  */
-export type FusedOptimizerState = {readonly [stateBrand]: 'FusedOptimizerState'};
+export type FusedOptimizerState = {
+  readonly [stateBrand]: 'FusedOptimizerState';
+};
 
 declare const stateBrand: unique symbol;
 
@@ -33,8 +35,47 @@ interface Entry {
   master: ResourceVariable | null;
   /** The tfjs variable's `dataId` right after the last fused write; another one means "re-sync". */
   masterDataId: object | null;
+  /** The native handle of that value (a `ReadVariableOp` of `master`); null: unknown. */
+  readId?: number | null;
   slots: (ResourceVariable | undefined)[];
   slotNames: string[];
+}
+
+/** tfjs-node's record of a tensor's data (`tensorMap` entry). */
+interface NodeTensorData {
+  id: number;
+  refCount: number;
+  values: unknown;
+}
+
+/**
+ * Deletes the native handle of `variable`'s value when that value is the read of `entry`'s master
+ * that the last fused step gave it (so it shares the master's buffer) and only the variable holds
+ * it (tfjs refCount 1: no clone, no other tensor on the same data); returns its tfjs-node record,
+ * whose `id` is then -1 until `variable.assign` frees it (tfjs-node deletes no negative id). Else
+ * null, and nothing changes: TensorFlow then copies the master before updating it, as it must
+ * while another handle shares its buffer. Runs synchronously right before the update: no tfjs code
+ * can read the variable in between.
+ */
+function releaseStaleRead(
+  node: FusedNode,
+  entry: Entry,
+  variable: Variable,
+): NodeTensorData | null {
+  if (entry.masterDataId !== variable.dataId || entry.readId == null) return null;
+  const map = (
+    node as unknown as {
+      tensorMap: {get(dataId: object): NodeTensorData | undefined};
+    }
+  ).tensorMap;
+  const data = map.get(variable.dataId as object);
+  if (data == null || data.refCount !== 1 || data.values != null || data.id !== entry.readId) {
+    return null;
+  }
+  node.binding.deleteTensor(data.id);
+  data.id = -1;
+  entry.readId = null;
+  return data;
 }
 
 /** The tfjs fields of the wrapped optimizer the fused path reads and writes (tfjs 4.x layout). */
@@ -178,7 +219,9 @@ export class FusedOptimizer extends tf.Optimizer {
   get unfusedReason(): string | null {
     if (this.mode_ === 'fused') return null;
     if (this.rule == null) {
-      return `no fused update for ${this.innerOptimizer.getClassName()} (fused: ${FUSED_OPTIMIZER_NAMES.join(', ')})`;
+      return `no fused update for ${this.innerOptimizer.getClassName()} (fused: ${FUSED_OPTIMIZER_NAMES.join(
+        ', ',
+      )})`;
     }
     const unsupported = this.rule.unsupported(this.inner());
     if (unsupported != null) return unsupported;
@@ -221,10 +264,15 @@ export class FusedOptimizer extends tf.Optimizer {
   setLearningRate(learningRate: number): void {
     if (typeof learningRate !== 'number' || !Number.isFinite(learningRate)) {
       throw new TypeError(
-        `FusedOptimizer.setLearningRate: learningRate must be a finite number; got ${String(learningRate)}.`,
+        `FusedOptimizer.setLearningRate: learningRate must be a finite number; got ${String(
+          learningRate,
+        )}.`,
       );
     }
-    const inner = this.inner() as {setLearningRate?: (lr: number) => void; learningRate?: number};
+    const inner = this.inner() as {
+      setLearningRate?: (lr: number) => void;
+      learningRate?: number;
+    };
     if (typeof inner.setLearningRate === 'function') inner.setLearningRate(learningRate);
     else inner.learningRate = learningRate;
   }
@@ -446,7 +494,10 @@ export class FusedOptimizer extends tf.Optimizer {
             current.originalName = item.originalName;
           } else {
             current?.variable.dispose();
-            list[i] = {originalName: item.originalName, variable: tf.variable(item.tensor, false)};
+            list[i] = {
+              originalName: item.originalName,
+              variable: tf.variable(item.tensor, false),
+            };
           }
         });
         for (const item of list.splice(captured.length)) item?.variable.dispose();
@@ -596,11 +647,28 @@ export class FusedOptimizer extends tf.Optimizer {
           ...entry.slots.map((s) => s!.handleId),
           ...inputs.map((input) => (input === 'grad' ? gradId! : scalarIds[next++]!)),
         ];
-        b.executeOp(rule.op, attrs, ids, 0);
-        const value = node.createOutputTensor(entry.master!.read());
+        // The variable's value is a read of the master that shares its buffer, so TensorFlow would
+        // copy the whole master before updating it in place (copy-on-write): a weight-sized
+        // allocation and copy per variable per step. Where nothing else can see that value, its
+        // handle goes first and the update writes the buffer itself.
+        const released = releaseStaleRead(node, entry, variable);
+        try {
+          b.executeOp(rule.op, attrs, ids, 0);
+        } catch (error) {
+          if (released != null) {
+            // The update did not run (TensorFlow checks its inputs first): the master still
+            // holds the variable's value, so a new read of it is that value again.
+            released.id = entry.master!.read().id;
+            entry.readId = released.id;
+          }
+          throw error;
+        }
+        const read = entry.master!.read();
+        const value = node.createOutputTensor(read);
         variable.assign(value as Tensor as Variable);
         value.dispose();
         entry.masterDataId = variable.dataId;
+        entry.readId = read.id;
       });
     } finally {
       for (const id of scalarIds) b.deleteTensor(id);
@@ -665,7 +733,13 @@ export class FusedOptimizer extends tf.Optimizer {
         let entry = this.entries[i];
         if (entry == null) {
           const name = item.originalName.slice(0, -(rule.slots[k]!.length + 1));
-          entry = {name, master: null, masterDataId: null, slots: [], slotNames: []};
+          entry = {
+            name,
+            master: null,
+            masterDataId: null,
+            slots: [],
+            slotNames: [],
+          };
           this.entries[i] = entry;
         }
         const slot = new ResourceVariable(node, item.variable.shape);
@@ -738,7 +812,9 @@ function checkGradient(name: string, gradient: Tensor | null): Variable {
 export function fuseOptimizer(optimizer: tf.Optimizer): FusedOptimizer {
   if (optimizer == null || !(optimizer instanceof tf.Optimizer)) {
     throw new TypeError(
-      `fuseOptimizer: optimizer must be a tf.Optimizer (e.g. tf.train.adam(1e-3)); got ${describe(optimizer)}.`,
+      `fuseOptimizer: optimizer must be a tf.Optimizer (e.g. tf.train.adam(1e-3)); got ${describe(
+        optimizer,
+      )}.`,
     );
   }
   if (optimizer instanceof FusedOptimizer) {

@@ -78,6 +78,140 @@ describe('FusedOptimizer on tfjs-node', () => {
       tf.dispose(vars);
     });
 
+    /** The native handle id of `t`'s data on tfjs-node (-1: none). */
+    const handleOf = (t: tf.Tensor) =>
+      (
+        tf.backend() as unknown as {
+          tensorMap: {get(d: object): {id: number}};
+        }
+      ).tensorMap.get(t.dataId as object).id;
+
+    /** Runs `f` with the binding's executeOp and deleteTensor calls logged into `log`, in order (also when `f` throws); `fail` names an op that throws instead of running. */
+    function logged(f: () => void, fail?: string, log: string[] = []): string[] {
+      const backend = tf.backend() as unknown as {
+        binding: Record<string, unknown>;
+      };
+      const real = backend.binding;
+      const copy: Record<string, unknown> = {};
+      for (const key of Object.getOwnPropertyNames(real)) {
+        const value = real[key];
+        copy[key] = typeof value === 'function' ? value.bind(real) : value;
+      }
+      const exec = real.executeOp as (op: string, ...rest: unknown[]) => {id: number}[];
+      copy.executeOp = (op: string, ...rest: unknown[]) => {
+        if (op === fail) throw new Error(`injected ${op} failure`);
+        const out = exec.call(real, op, ...rest);
+        log.push(`${op}${out.map((o) => ` ->${o.id}`).join('')}`);
+        return out;
+      };
+      copy.deleteTensor = (id: number) => {
+        log.push(`delete ${id}`);
+        (real.deleteTensor as (id: number) => void).call(real, id);
+      };
+      backend.binding = copy;
+      try {
+        f();
+      } finally {
+        backend.binding = real;
+      }
+      return log;
+    }
+
+    it('updates each variable in place: its previous value goes before the update, so TF copies nothing', () => {
+      // A variable's value is a read of the master sharing its buffer; were it alive during the
+      // update, TensorFlow would copy the whole master first (copy-on-write) every step.
+      const vars = makeVariables(SHAPES);
+      const opt = fuseOptimizer(tf.train.adam(1e-3));
+      step(opt, vars, 1);
+      const before = vars.map(handleOf);
+      const log = logged(() => step(opt, vars, 2));
+      const applies = log.flatMap((e, i) => (e.startsWith('ResourceApplyAdam') ? [i] : []));
+      expect(applies).toHaveLength(SHAPES.length);
+      before.forEach((id, k) => {
+        const freed = log.indexOf(`delete ${id}`);
+        expect(freed, `variable ${k}: ${log.join(', ')}`).toBeGreaterThanOrEqual(0);
+        expect(freed, `variable ${k}`).toBeLessThan(applies[k]!);
+        expect(freed, `variable ${k}`).toBeGreaterThan(k === 0 ? -1 : applies[k - 1]!);
+      });
+      // Its new value is the read right after the update.
+      vars.forEach((v, k) => {
+        expect(log[applies[k]! + 1]).toBe(`ReadVariableOp ->${handleOf(v)}`);
+      });
+      opt.dispose();
+      tf.dispose(vars);
+    });
+
+    it('leaves a value someone else holds (a clone) alone: the clone keeps its values, the step is the same', () => {
+      const reference = makeVariables(SHAPES);
+      const vars = makeVariables(SHAPES);
+      const refOpt = fuseOptimizer(tf.train.adam(1e-3));
+      const opt = fuseOptimizer(tf.train.adam(1e-3));
+      step(refOpt, reference, 1);
+      step(opt, vars, 1);
+      const clones = vars.map((v) => tf.clone(v));
+      const held = clones.map((c) => c.dataSync().slice());
+      step(refOpt, reference, 2);
+      step(opt, vars, 2);
+      clones.forEach((c, k) => {
+        expectBitsEqual(c.dataSync() as Float32Array, held[k] as Float32Array);
+        expectBitsEqual(
+          vars[k]!.dataSync() as Float32Array,
+          reference[k]!.dataSync() as Float32Array,
+        );
+        expect(Array.from(vars[k]!.dataSync())).not.toEqual(Array.from(held[k]!));
+      });
+      // Without the clones, the next steps update in place and still agree bit for bit.
+      tf.dispose(clones);
+      for (let t = 3; t <= 5; t++) {
+        step(refOpt, reference, t);
+        step(opt, vars, t);
+      }
+      vars.forEach((v, k) => {
+        expectBitsEqual(v.dataSync() as Float32Array, reference[k]!.dataSync() as Float32Array);
+      });
+      refOpt.dispose();
+      opt.dispose();
+      tf.dispose([...reference, ...vars]);
+    });
+
+    it('keeps the variable readable when the update op fails after its value was released', async () => {
+      const reference = makeVariables(SHAPES);
+      const vars = makeVariables(SHAPES);
+      const refOpt = fuseOptimizer(tf.train.adam(1e-3));
+      const opt = fuseOptimizer(tf.train.adam(1e-3));
+      step(refOpt, reference, 1);
+      step(opt, vars, 1);
+      const held = vars.map((v) => v.dataSync().slice());
+      const grads = gradients(vars, 2);
+      // Give the gradients their native handles first (tfjs-node makes them on first use).
+      tf.tidy(() => {
+        for (const g of grads) tf.add(g.tensor, 0);
+      });
+      const first = handleOf(vars[0]!);
+      const log: string[] = [];
+      await expectNoLeaks(() => {
+        expect(() => logged(() => opt.applyGradients(grads), 'ResourceApplyAdam', log)).toThrow(
+          /injected ResourceApplyAdam failure/,
+        );
+      });
+      tf.dispose(grads.map((g) => g.tensor));
+      // The first variable's value was released and read back; none changed.
+      expect(log).toContain(`delete ${first}`);
+      expect(handleOf(vars[0]!)).not.toBe(first);
+      vars.forEach((v, k) => {
+        expect(handleOf(v)).toBeGreaterThanOrEqual(0);
+        expectBitsEqual(v.dataSync() as Float32Array, held[k] as Float32Array);
+      });
+      step(refOpt, reference, 2);
+      step(opt, vars, 2);
+      vars.forEach((v, k) => {
+        expectBitsEqual(v.dataSync() as Float32Array, reference[k]!.dataSync() as Float32Array);
+      });
+      refOpt.dispose();
+      opt.dispose();
+      tf.dispose([...reference, ...vars]);
+    });
+
     it('destroys its TF resource variables on dispose (DestroyResourceOp) and refuses later calls', () => {
       const vars = makeVariables([[3]]);
       const opt = fuseOptimizer(tf.train.sgd(0.1));
@@ -143,7 +277,10 @@ describe('FusedOptimizer on tfjs-node', () => {
         for (let t = 0; t < 5; t++) step(a, straight, t);
         for (let t = 0; t < 5; t++) step(b, resumed, t);
         b.dispose();
-        const saved = (await a.getWeights()).map((x) => ({name: x.name, tensor: x.tensor.clone()}));
+        const saved = (await a.getWeights()).map((x) => ({
+          name: x.name,
+          tensor: x.tensor.clone(),
+        }));
         await a.setWeights(saved);
         const c = fuseOptimizer(make());
         await c.setWeights(saved);
