@@ -625,6 +625,10 @@ export class FusedOptimizer extends tf.Optimizer {
         value,
       })),
     ];
+    // The backward pass is over: every weight is read in float32 only from here, so all their
+    // 16-bit copies (a mixed policy's native kernels) go now, before the first gradient is
+    // widened, not one by one beside the float32 work of the updates before theirs.
+    dropHalfCopies(variables);
     const scalarIds: number[] = [];
     try {
       for (const input of inputs) {
@@ -634,9 +638,9 @@ export class FusedOptimizer extends tf.Optimizer {
         const entry = this.entryAt(i, names[i]!, variable, node);
         const gradient = tensors[i];
         if (gradient == null) return;
-        // Both are read in float32 only from here: their 16-bit copies (a mixed policy's native
-        // kernels) go now, not when the step ends.
-        dropHalfCopies([variable, gradient]);
+        // Read in float32 only from here: a 16-bit gradient gets its float32 data (an exact
+        // cast) and its 16-bit copy goes now, not when the step ends.
+        dropHalfCopies([gradient]);
         if (entry.masterDataId !== variable.dataId) {
           entry.master!.assign(node.getInputTensorIds([variable])[0]!);
         }
