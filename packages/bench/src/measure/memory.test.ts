@@ -36,53 +36,63 @@ describeBackends(['tensorflow'], () => {
   // and the same on every run. Under dispatch 'none' every layer is emulated, as on a CPU without
   // 16-bit units; under 'all' every kernel TF has runs natively, as on one with them (the
   // Transformer holds less only then: emulated, 1–2% more than float32).
-  const cases: Record<'none' | 'all', readonly (readonly [string, number])[]> = {
+  //
+  // Where the weights outweigh the activations (W4 at a batch of 32, the MNIST MLP at 64), a
+  // mixed step holds more than a float32 one at one moment, by at most a 16-bit copy of its
+  // largest weight: the optimizer widens each 16-bit gradient to float32 for its update, and
+  // the two exist together for that op (emulated, also an emulated product's float32 read of a
+  // 16-bit input). At W4's bench batch of 512 the 16-bit activations more than pay for it.
+  const cases: Record<'none' | 'all', readonly (readonly [string, number, 'less' | 'weight'])[]> = {
     none: [
-      ['w1', 256],
-      ['w4', 32],
-      ['mlp', 64],
-      ['cnn', 64],
-      ['cnn-wide', 16],
-      ['resnet', 16],
-      ['sequence', 16],
+      ['w1', 256, 'less'],
+      ['w4', 32, 'weight'],
+      ['w4', 512, 'less'],
+      ['mlp', 64, 'weight'],
+      ['cnn', 64, 'less'],
+      ['cnn-wide', 16, 'less'],
+      ['resnet', 16, 'less'],
+      ['sequence', 16, 'less'],
     ],
     all: [
-      ['w1', 256],
-      ['w4', 32],
-      ['mlp', 64],
-      ['cnn', 64],
-      ['cnn-wide', 16],
-      ['resnet', 16],
-      ['sequence', 16],
-      ['transformer', 16],
+      ['w1', 256, 'less'],
+      ['w4', 32, 'weight'],
+      ['w4', 512, 'less'],
+      ['mlp', 64, 'less'],
+      ['cnn', 64, 'less'],
+      ['cnn-wide', 16, 'less'],
+      ['resnet', 16, 'less'],
+      ['sequence', 16, 'less'],
+      ['transformer', 16, 'less'],
     ],
   };
   it.each(['none', 'all'] as const)(
-    'a mixed step holds no more TF tensor bytes than a float32 one (dispatch %s)',
+    'a mixed step holds no more TF tensor bytes than float32, but one 16-bit weight copy where weights dominate (dispatch %s)',
     async (mode) => {
       const previous = setNativeDispatch(mode);
       try {
-        for (const [name, batch] of cases[mode]) {
+        for (const [name, batch, bound] of cases[mode]) {
           const peaks: Record<string, number> = {};
+          let largestWeight = 0;
           for (const policy of ['float32', 'mixed_float16', 'mixed_bfloat16'] as const) {
             const {model, x, y, dispose} = await memoryWorkload(name, policy, batch);
+            for (const w of model.trainableWeights) {
+              largestWeight = Math.max(largestWeight, w.shape.reduce((a, b) => a * b!, 1)!);
+            }
             await model.trainOnBatch(x, y); // optimizer slots, probes: not a step's own memory
             const profile = await profileStep(() => model.trainOnBatch(x, y));
             peaks[policy] = profile.tensorPeakBytes!;
             dispose();
           }
-          expect(peaks.float32, name).toBeGreaterThan(0);
-          expect(peaks.mixed_float16, `${name} ${JSON.stringify(peaks)}`).toBeLessThanOrEqual(
-            peaks.float32!,
-          );
-          expect(peaks.mixed_bfloat16, `${name} ${JSON.stringify(peaks)}`).toBeLessThanOrEqual(
-            peaks.float32!,
-          );
+          const what = `${name} (batch ${batch}) ${JSON.stringify(peaks)}`;
+          expect(peaks.float32, what).toBeGreaterThan(0);
+          const most = peaks.float32! + (bound === 'weight' ? 2 * largestWeight : 0);
+          expect(peaks.mixed_float16, what).toBeLessThanOrEqual(most);
+          expect(peaks.mixed_bfloat16, what).toBeLessThanOrEqual(most);
         }
       } finally {
         setNativeDispatch(previous);
       }
     },
-    120_000,
+    180_000,
   );
 });

@@ -65,4 +65,52 @@ describeBackends(['tensorflow'], () => {
     expect(peakBytes).toBeLessThan(bytes + 64);
     tf.dispose([x, view, copy]);
   });
+
+  it("does not count a resource variable's reads: they share its buffer (ReadVariableOp)", () => {
+    // The backend's binding now: trackTensorBytes swaps in a counting one while it runs.
+    // biome-ignore lint/suspicious/noExplicitAny: the addon's untyped functions
+    const binding = (): Record<string, any> =>
+      (tf.backend() as unknown as {binding: Record<string, never>}).binding;
+    const b = binding();
+    const shape = [64, 32];
+    const f32 = {name: 'dtype', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT};
+    const [handle] = b.executeOp(
+      'VarHandleOp',
+      [
+        {name: 'container', type: b.TF_ATTR_STRING, value: ''},
+        {name: 'shared_name', type: b.TF_ATTR_STRING, value: `tensor_bytes_test_${process.pid}`},
+        f32,
+        {name: 'shape', type: b.TF_ATTR_SHAPE, value: shape},
+      ],
+      [],
+      1,
+    );
+    const value = b.createTensor(shape, b.TF_FLOAT, new Float32Array(64 * 32).fill(2));
+    b.executeOp('AssignVariableOp', [f32], [handle.id, value], 0);
+    b.deleteTensor(value);
+    const tracker = trackTensorBytes()!;
+    const [read] = binding().executeOp('ReadVariableOp', [f32], [handle.id], 1);
+    expect(read.shape).toEqual(shape);
+    expect(tracker.read().liveBytes).toBe(0);
+    // A computation on the read allocates, and is counted.
+    const [neg] = binding().executeOp(
+      'Neg',
+      [{name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT}],
+      [read.id],
+      1,
+    );
+    expect(tracker.read().liveBytes).toBe(64 * 32 * 4);
+    binding().deleteTensor(read.id);
+    binding().deleteTensor(neg.id);
+    const {liveBytes, peakBytes} = tracker.stop();
+    expect(liveBytes).toBe(0);
+    expect(peakBytes).toBe(64 * 32 * 4);
+    b.executeOp(
+      'DestroyResourceOp',
+      [{name: 'ignore_lookup_error', type: b.TF_ATTR_BOOL, value: false}],
+      [handle.id],
+      0,
+    );
+    b.deleteTensor(handle.id);
+  });
 });

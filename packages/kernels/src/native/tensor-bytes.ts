@@ -40,6 +40,14 @@ const VIEW_OPS: ReadonlySet<string> = new Set([
   'Bitcast',
 ]);
 
+/**
+ * Ops whose output shares the buffer of a resource variable (`ReadVariableOp`): that buffer is the
+ * variable's storage, which is counted nowhere (a resource handle has no bytes here), so neither
+ * is the read. TensorFlow copies it only when an update writes the variable while a read is still
+ * alive (copy-on-write, inside the update op: not counted, like any op's scratch memory).
+ */
+const VARIABLE_READ_OPS: ReadonlySet<string> = new Set(['ReadVariableOp']);
+
 function isView(opName: string, attrs: readonly TfOpAttr[]): boolean {
   if (VIEW_OPS.has(opName)) return true;
   if (opName !== 'Cast') return false;
@@ -73,7 +81,9 @@ export interface TensorBytesTracker {
  * deferred float32 tensors TF has not allocated) and independent of the memory allocator, whose
  * reuse and fragmentation make process RSS a noisy measure of it. Tensors made before tracking
  * began are not counted, even when freed during it; strings, resources and TensorFlow's
- * scratch memory inside an op are not counted. Null where the backend is not tfjs-node's.
+ * scratch memory inside an op are not counted, nor are resource variables' buffers and their
+ * reads (`ReadVariableOp`: the fused optimizer's weights and slots, like weights made before
+ * tracking). Null where the backend is not tfjs-node's.
  *
  * Wraps the backend's binding while it runs: stop trackers in the reverse order of starting.
  * @example
@@ -115,6 +125,7 @@ export function trackTensorBytes(): TensorBytesTracker | null {
   counting.executeOp = (...args: Parameters<TfBinding['executeOp']>): TfHandle[] => {
     const out = real.executeOp(...args);
     const [opName, attrs, inputIds] = args;
+    if (VARIABLE_READ_OPS.has(opName)) return out;
     if (out.length === 1 && isView(opName, attrs)) {
       const shared = buffers.get(inputIds[0]!);
       if (shared != null) hold(out[0]!.id, shared);
