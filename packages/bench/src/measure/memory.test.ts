@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {nativeMemory, setNativeDispatch, withComputeFormat} from '@tfjs-amp/kernels';
-import {describeBackends} from '@tfjs-amp/test-utils';
+import {describeBackends, expectNoLeaks} from '@tfjs-amp/test-utils';
 import {expect, it} from 'vitest';
 import {profileStep} from './memory.js';
 import {memoryWorkload} from './memory-workload.js';
@@ -27,6 +27,30 @@ describeBackends(['tensorflow'], () => {
       setNativeDispatch(previous);
     }
   });
+
+  it('keeps no more native handles after 1000 mixed steps with the fused optimizer than after 100', async () => {
+    // Native kernels (16-bit copies of weights, gradients, activations) and the fused optimizer's
+    // in-place updates (each step releases a variable's read and reads it anew) together.
+    const previous = setNativeDispatch('all');
+    const {model, x, y, dispose} = await memoryWorkload('mlp', 'mixed_bfloat16', 8);
+    try {
+      const handles = () =>
+        (tf.backend() as unknown as {getNumOfTFTensors(): number}).getNumOfTFTensors();
+      const steps = async (n: number) => {
+        for (let i = 0; i < n; i++) await model.trainOnBatch(x, y);
+      };
+      await steps(100);
+      const after100 = {handles: handles(), cache: nativeMemory()};
+      // libtensorflow's handles (tensorCounts), tfjs's tensors and the cast cache's copies.
+      await expectNoLeaks(() => steps(900));
+      expect(handles()).toBe(after100.handles);
+      expect(nativeMemory().handles).toBe(after100.cache.handles);
+      expect(nativeMemory().bytes).toBe(after100.cache.bytes);
+    } finally {
+      dispose();
+      setNativeDispatch(previous);
+    }
+  }, 120_000);
 });
 
 describeBackends(['tensorflow'], () => {
