@@ -66,35 +66,32 @@ describeBackends(['tensorflow'], () => {
   // largest weight: the optimizer widens each 16-bit gradient to float32 for its update, and
   // the two exist together for that op (emulated, also an emulated product's float32 read of a
   // 16-bit input). At W4's bench batch of 512 the 16-bit activations more than pay for it.
-  const cases: Record<'none' | 'all', readonly (readonly [string, number, 'less' | 'weight'])[]> = {
-    none: [
-      ['w1', 256, 'less'],
-      ['w4', 32, 'weight'],
-      ['w4', 512, 'less'],
-      ['mlp', 64, 'weight'],
-      ['cnn', 64, 'less'],
-      ['cnn-wide', 16, 'less'],
-      ['resnet', 16, 'less'],
-      ['sequence', 16, 'less'],
-    ],
-    all: [
-      ['w1', 256, 'less'],
-      ['w4', 32, 'weight'],
-      ['w4', 512, 'less'],
-      ['mlp', 64, 'less'],
-      ['cnn', 64, 'less'],
-      ['cnn-wide', 16, 'less'],
-      ['resnet', 16, 'less'],
-      ['sequence', 16, 'less'],
-      ['transformer', 16, 'less'],
-    ],
+  const cases: readonly (readonly [string, number])[] = [
+    ['w1', 256],
+    ['w4', 32],
+    ['w4', 512],
+    ['mlp', 64],
+    ['cnn', 64],
+    ['cnn-wide', 16],
+    ['resnet', 16],
+    ['sequence', 16],
+    ['transformer', 16],
+  ];
+  /** Cases a mode leaves out: emulated, the Transformer holds 1–2% more (above). */
+  const skipped: Record<'none' | 'all', readonly string[]> = {none: ['transformer:16'], all: []};
+  /** Cases where the weights dominate: at most a 16-bit copy of the largest weight more. */
+  const weightDominated: Record<'none' | 'all', readonly string[]> = {
+    none: ['w4:32', 'mlp:64'],
+    all: ['w4:32'],
   };
   it.each(['none', 'all'] as const)(
     'a mixed step holds no more TF tensor bytes than float32, but one 16-bit weight copy where weights dominate (dispatch %s)',
     async (mode) => {
       const previous = setNativeDispatch(mode);
       try {
-        for (const [name, batch, bound] of cases[mode]) {
+        for (const [name, batch] of cases) {
+          const key = `${name}:${batch}`;
+          if (skipped[mode].includes(key)) continue;
           const peaks: Record<string, number> = {};
           let largestWeight = 0;
           for (const policy of ['float32', 'mixed_float16', 'mixed_bfloat16'] as const) {
@@ -109,7 +106,8 @@ describeBackends(['tensorflow'], () => {
           }
           const what = `${name} (batch ${batch}) ${JSON.stringify(peaks)}`;
           expect(peaks.float32, what).toBeGreaterThan(0);
-          const most = peaks.float32! + (bound === 'weight' ? 2 * largestWeight : 0);
+          const most =
+            peaks.float32! + (weightDominated[mode].includes(key) ? 2 * largestWeight : 0);
           expect(peaks.mixed_float16, what).toBeLessThanOrEqual(most);
           expect(peaks.mixed_bfloat16, what).toBeLessThanOrEqual(most);
         }
